@@ -1,0 +1,1 @@
+"""Vendor adapters: each translates one lock vendor to the canonical LockPort at its boundary."""

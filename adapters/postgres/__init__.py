@@ -1,0 +1,1 @@
+"""PostgreSQL repositories: the lock directory, sealed vendor accounts, and (later) the audit log."""

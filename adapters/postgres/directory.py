@@ -1,0 +1,69 @@
+"""The lock directory in PostgreSQL, and its loader from a YAML/JSON file for development."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import yaml
+
+from adapters.postgres.pool import tenant_transaction
+from app.domain.directory import DirectoryLock, PropertyDirectory
+
+
+class PostgresDirectory:
+    """Implements :class:`app.domain.directory.LockDirectory`; caches each property for ``ttl`` lookups."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._cache: dict[tuple[str, str], PropertyDirectory | None] = {}
+
+    async def property_directory(self, tenant: str, property_id: str) -> PropertyDirectory | None:
+        cached = self._cache.get((tenant, property_id))
+        if cached is not None:
+            return cached
+        async with tenant_transaction(self._pool, tenant) as conn:
+            region = await conn.fetchval("SELECT region FROM tenants WHERE tenant_id = $1", tenant)
+            rows = await conn.fetch(
+                "SELECT lock_id, vendor, vendor_lock_id, gateway_id, room, area, guest_access FROM locks "
+                "WHERE tenant_id = $1 AND property_id = $2 ORDER BY lock_id", tenant, property_id)
+        if region is None or not rows:
+            return None
+        directory = PropertyDirectory(tenant=tenant, region=region, property=property_id,
+                                      locks=tuple(DirectoryLock(**dict(row)) for row in rows))
+        self._cache[(tenant, property_id)] = directory
+        return directory
+
+    def forget(self) -> None:
+        """Drop cached directories (after the directory was edited)."""
+        self._cache.clear()
+
+
+async def save_tenant(pool: asyncpg.Pool, tenant: str, region: str, name: str) -> None:
+    async with tenant_transaction(pool, tenant) as conn:
+        await conn.execute(
+            "INSERT INTO tenants (tenant_id, region, name) VALUES ($1, $2, $3) "
+            "ON CONFLICT (tenant_id) DO UPDATE SET region = EXCLUDED.region, name = EXCLUDED.name", tenant, region, name)
+
+
+async def save_property_directory(pool: asyncpg.Pool, directory: PropertyDirectory) -> None:
+    """Replace one property's locks with ``directory``'s, in one transaction."""
+    async with tenant_transaction(pool, directory.tenant) as conn:
+        await conn.execute("DELETE FROM locks WHERE tenant_id = $1 AND property_id = $2",
+                           directory.tenant, directory.property)
+        await conn.executemany(
+            "INSERT INTO locks (tenant_id, lock_id, property_id, region, vendor, vendor_lock_id, gateway_id, room, "
+            "area, guest_access) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            [(directory.tenant, lock.lock_id, directory.property, directory.region, lock.vendor.value,
+              lock.vendor_lock_id, lock.gateway_id, lock.room, lock.area, lock.guest_access)
+             for lock in directory.locks])
+
+
+def load_directory_file(path: Path) -> list[dict[str, Any]]:
+    """Read a directory file: a list of tenants, each with ``tenant``, ``region``, ``name`` and ``properties``
+    (each ``{property, locks: [...], vendor_accounts: {vendor: {...}}}``)."""
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a list of tenants")
+    return data

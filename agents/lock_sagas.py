@@ -1,0 +1,68 @@
+"""``lock.commands`` -> vendor calls and canonical ``lock.events``, one saga per lock in ``lock_sagas``."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from app.domain.errors import LockError
+from app.domain.lock_event import LockCommand, LockEvent
+from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, step
+from app.runtime import runtime
+from app.vendor_calls import failed_outcome
+from app.streams import app, lock_commands, lock_events
+from agents.dead_letters import dead_letter
+from tables.sagas import read_lock_saga, write_lock_saga
+
+
+@app.agent(lock_commands, concurrency=1)
+async def run_lock_sagas(stream: object) -> object:
+    # concurrency=1: faust-streaming #606, a higher concurrency can commit past an event still in flight.
+    async for key, value in stream.items():  # type: ignore[attr-defined]
+        events = await run_lock_saga(key, value)
+        yield [event.model_dump(mode="json") for event in events]
+
+
+async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
+    """Advance one lock's saga by one command, performing the vendor calls it asks for."""
+    try:
+        command = LockCommand.model_validate_json(value or b"")
+    except ValidationError as err:
+        await dead_letter(lock_commands.get_topic_name(), key, value, f"malformed lock command: {err}")
+        return []
+    saga = read_lock_saga(key, command.lock)
+    saga, outputs = step(saga, command, datetime.now(UTC))
+    await _save(key, saga)
+    emitted: list[LockEvent] = []
+    pending = deque(outputs)
+    while pending:
+        output = pending.popleft()
+        if isinstance(output, LockEvent):
+            # The event is acknowledged before the settled state is written: a crash in between replays the
+            # command, which reconciles with the vendor and re-emits the same event id.
+            sent = await lock_events.send(key=key, value=output.model_dump_json().encode())
+            await sent
+            emitted.append(output)
+            continue
+        outcome = await _carry_out(saga, output)
+        saga, more = step(saga, outcome, datetime.now(UTC))
+        pending.extend(more)
+    await _save(key, saga)
+    return emitted
+
+
+async def _carry_out(saga: LockSaga, call: VendorCall) -> VendorOutcome:
+    rt = await runtime()
+    try:
+        port = await rt.ports.port(saga.lock.tenant, saga.lock.property, saga.lock.vendor)
+    except LockError as err:
+        return failed_outcome(call, err)
+    return await rt.caller.carry_out(port, saga.lock, call, rt.secret_for)
+
+
+async def _save(key: str, saga: LockSaga) -> None:
+    """Write the saga and wait until its changelog record is on the broker: intent is durable before acting."""
+    write_lock_saga(key, saga)
+    await app.producer.flush()

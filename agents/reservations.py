@@ -1,0 +1,52 @@
+"""``pms.reservations`` -> per-lock commands on ``lock.commands``, keeping each stay's state in ``stays``."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from app.domain.lock_event import LockCommand
+from app.domain.reservation import ENDING_EVENTS, ReservationEvent
+from app.domain.stay import step_stay
+from app.runtime import runtime
+from app.security.pseudonym import guest_ref
+from app.streams import app, lock_commands, pms_reservations
+from agents.dead_letters import dead_letter
+from tables.sagas import read_stay, write_stay
+
+
+@app.agent(pms_reservations, concurrency=1)
+async def route_reservations(stream: object) -> object:
+    async for key, value in stream.items():  # type: ignore[attr-defined]
+        commands = await route_reservation(key, value)
+        yield [command.model_dump(mode="json") for command in commands]
+
+
+async def route_reservation(key: str | None, value: bytes | None) -> list[LockCommand]:
+    """Apply one PMS event to its stay and send the resulting lock commands; bad input becomes a dead letter."""
+    try:
+        event = ReservationEvent.model_validate_json(value or b"")
+    except ValidationError as err:
+        await dead_letter(pms_reservations.get_topic_name(), key, value, f"malformed reservation event: {err}")
+        return []
+    rt = await runtime()
+    locks = []
+    if event.type not in ENDING_EVENTS:
+        directory = await rt.directory.property_directory(event.tenant, event.property)
+        if directory is None:
+            await dead_letter(pms_reservations.get_topic_name(), key, value,
+                              f"unknown property {event.tenant}/{event.property}")
+            return []
+        unknown = directory.unknown_rooms(event.rooms)
+        if unknown:
+            await dead_letter(pms_reservations.get_topic_name(), key, value, f"rooms without locks: {unknown}")
+            return []
+        locks = directory.locks_for_stay(event.rooms)
+    guest = guest_ref(rt.keys, event.tenant, event.guest_id) if event.guest_id else None
+    stay, commands = step_stay(read_stay(event.stay_id), event, locks, guest)
+    # Commands are acknowledged by the broker before the stay is written: a crash in between replays the event
+    # and the lock sagas ignore the repeated commands, while the other order could lose them.
+    for command in commands:
+        sent = await lock_commands.send(key=command.lock.key, value=command.model_dump_json().encode())
+        await sent
+    write_stay(event.stay_id, stay)
+    return commands

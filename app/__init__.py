@@ -1,0 +1,1 @@
+"""lock-integration-service: PMS reservations in, working door keys out, with a tamper-evident trail."""

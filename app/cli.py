@@ -1,0 +1,73 @@
+"""``lis``: the service's command line (typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import typer
+
+cli = typer.Typer(no_args_is_help=True, help="lock-integration-service: PMS reservations in, door keys out.")
+sandbox_cli = typer.Typer(no_args_is_help=True, help="Vendor sandboxes: real servers speaking each vendor's wire.")
+directory_cli = typer.Typer(no_args_is_help=True, help="The lock directory of each tenant's properties.")
+cli.add_typer(sandbox_cli, name="sandbox")
+cli.add_typer(directory_cli, name="directory")
+
+
+@cli.command()
+def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")) -> None:
+    """Run a Faust worker: the reservation router and the per-lock sagas."""
+    import agents.lock_sagas
+    import agents.reservations  # noqa: F401 - registers the agents on the app
+    from faust.worker import Worker
+
+    from app.streams import app
+
+    Worker(app, loglevel=loglevel, redirect_stdouts=False).execute_from_commandline()
+
+
+@sandbox_cli.command("ttlock")
+def sandbox_ttlock(port: int = typer.Option(8081, help="Port on 127.0.0.1.")) -> None:
+    """Run the TTLock Open Platform sandbox on 127.0.0.1."""
+    from adapters.ttlock.sandbox import run_sandbox
+
+    asyncio.run(run_sandbox("127.0.0.1", port))
+
+
+@cli.command()
+def migrate(admin_url: str = typer.Option(..., envvar="LIS_ADMIN_DATABASE_URL", help="The database owner's URL."),
+            app_password: str = typer.Option(..., envvar="LIS_APP_DB_PASSWORD", help="Password of role lis_app.")
+            ) -> None:
+    """Apply the schema migrations and (re)create the application role."""
+    from adapters.postgres.migrate import migrate as run_migrations
+
+    asyncio.run(run_migrations(admin_url, app_password=app_password))
+    typer.echo("migrated")
+
+
+@directory_cli.command("load")
+def directory_load(path: Path) -> None:
+    """Load tenants, properties, locks and sealed vendor accounts from a YAML/JSON file into PostgreSQL."""
+    from app.devstack import load_directory
+    from app.settings import settings
+
+    count = asyncio.run(load_directory(settings.database_url, path))
+    typer.echo(f"loaded {count} locks")
+
+
+@cli.command()
+def dev(
+    reservations: int = typer.Option(0, help="Limit the simulated day to this many reservations (0: a full day)."),
+    seconds: float = typer.Option(30.0, help="How long the simulated day takes in real time."),
+    seed: int = typer.Option(7, help="Seed of the simulated day."),
+) -> None:
+    """Run everything on the embedded default: Kafka, PostgreSQL, the TTLock sandbox, a worker and a PMS day."""
+    from app.dev import run_dev
+
+    os.environ.setdefault("LIS_TOPIC_PREFIX", "")
+    raise typer.Exit(asyncio.run(run_dev(reservations=reservations, seconds=seconds, seed=seed)))
+
+
+def main() -> None:
+    cli()

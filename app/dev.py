@@ -1,0 +1,143 @@
+"""``lis dev``: the whole service on its embedded default, fed a simulated hotel day, with a live summary."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+
+import yaml
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from app.devstack import Stack, load_directory, provision_ttlock
+from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.domain.stay import Stay, step_stay
+from app.infra.ports import free_port
+from app.pms_simulator import TimedEvent, hotel_rooms, simulate_day
+
+TENANT, REGION, PROPERTY = "demo-hotels", "eu-west", "berlin-mitte"
+
+
+def demo_directory() -> PropertyDirectory:
+    """A 120-room hotel on TTLock: one lock per room, one gateway per floor, a lobby door guests may open."""
+    locks = [DirectoryLock(lock_id=f"door-{room}", vendor="ttlock", vendor_lock_id=str(10000 + int(room)),
+                           gateway_id=str(room[0]), room=room) for room in hotel_rooms()]
+    locks.append(DirectoryLock(lock_id="lobby", vendor="ttlock", vendor_lock_id="19999", gateway_id="9",
+                               area="lobby", guest_access=True))
+    return PropertyDirectory(tenant=TENANT, region=REGION, property=PROPERTY, locks=tuple(locks))
+
+
+def expected_outcomes(events: list[TimedEvent], directory: PropertyDirectory) -> int:
+    """How many lock events the day should produce: the pure domain applied to the same events."""
+    stays: dict[str, Stay | None] = {}
+    total = 0
+    for item in events:
+        event = item.event
+        locks = directory.locks_for_stay(event.rooms) if event.rooms else []
+        stays[event.stay_id], commands = step_stay(stays.get(event.stay_id), event, locks, None)
+        total += len(commands)
+    return total
+
+
+async def run_dev(*, reservations: int, seconds: float, seed: int) -> int:
+    console = Console()
+    console.print("[bold]lock-integration-service[/] — starting PostgreSQL, Kafka, the TTLock sandbox and a worker")
+    stack = await Stack.start()
+    try:
+        directory = demo_directory()
+        sandbox = await stack.start_ttlock_sandbox()
+        account = await provision_ttlock(sandbox, list(directory.locks))
+        path = stack.root / "directory.yaml"
+        path.write_text(yaml.safe_dump([{"tenant": TENANT, "region": REGION, "name": "Demo Hotels", "properties": [
+            {"property": PROPERTY, "locks": [lock.model_dump(mode="json") for lock in directory.locks],
+             "vendor_accounts": {"ttlock": account}}]}]))
+        await load_directory(stack.database_url, path, stack.keys)
+        path.unlink()  # it held the sandbox account's secret; the sealed copy is in PostgreSQL
+        await stack.ensure_topics()
+        stack.spawn(["worker"], log_name="worker", env=stack.env(LIS_WEB_PORT=str(free_port())))
+        events = simulate_day(TENANT, REGION, PROPERTY, hotel_rooms(), seed=seed, limit=reservations)
+        expected = expected_outcomes(events, directory)
+        console.print(f"simulating a day: {len(events)} PMS events, {expected} lock outcomes expected "
+                      f"(logs in {stack.root})")
+        counts, latencies = await _publish_and_watch(stack.kafka_bootstrap, events, expected, seconds, console)
+        _summary(console, events, counts, latencies, expected)
+        return 0 if sum(counts.values()) >= expected and not _failures(counts) else 1
+    finally:
+        console.print("stopping everything")
+        stack.stop()
+
+
+def _failures(counts: dict[str, int]) -> int:
+    return sum(n for kind, n in counts.items() if kind.endswith("_failed"))
+
+
+async def _publish_and_watch(bootstrap: str, events: list[TimedEvent], expected: int, seconds: float,
+                             console: Console) -> tuple[dict[str, int], list[float]]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    consumer = AIOKafkaConsumer("lock.events", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                group_id=None)
+    await producer.start()
+    await consumer.start()
+    published: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    latencies: list[float] = []
+    seen: set[str] = set()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=console) as progress:
+        pms = progress.add_task("PMS events published", total=len(events))
+        outcomes = progress.add_task("lock outcomes", total=expected)
+
+        async def publish() -> None:
+            started = time.monotonic()
+            for item in events:
+                await asyncio.sleep(max(0.0, started + item.at * seconds - time.monotonic()))
+                published[item.event.event_id] = time.monotonic()
+                await producer.send_and_wait("pms.reservations", key=item.event.stay_id.encode(),
+                                             value=item.event.model_dump_json().encode())
+                progress.advance(pms)
+
+        publisher = asyncio.create_task(publish())
+        deadline = time.monotonic() + seconds + 120
+        try:
+            while len(seen) < expected and time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for record in records:
+                        event = json.loads(record.value)
+                        if event["event_id"] in seen:
+                            continue
+                        seen.add(event["event_id"])
+                        counts[event["type"]] = counts.get(event["type"], 0) + 1
+                        source = event["cause"].split(":")[1] if ":" in event["cause"] else ""
+                        if source in published:
+                            latencies.append(time.monotonic() - published[source])
+                        progress.advance(outcomes)
+            await publisher
+        finally:
+            publisher.cancel()
+            await producer.stop()
+            await consumer.stop()
+    return counts, latencies
+
+
+def _summary(console: Console, events: list[TimedEvent], counts: dict[str, int], latencies: list[float],
+             expected: int) -> None:
+    table = Table(title="simulated day — summary")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("reservations seen", str(len({item.event.stay_id for item in events})))
+    table.add_row("PMS events", str(len(events)))
+    for kind in sorted(counts):
+        table.add_row(kind, str(counts[kind]))
+    table.add_row("lock outcomes expected", str(expected))
+    if latencies:
+        ordered = sorted(latencies)
+        table.add_row("latency p50 (ms)", f"{statistics.median(ordered) * 1000:.0f}")
+        table.add_row("latency p99 (ms)", f"{ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000:.0f}")
+    console.print(table)
+
+

@@ -1,0 +1,161 @@
+"""The one launcher of the development and test stack: PostgreSQL, Kafka, migrations, topics, sandbox, worker.
+
+``lis dev``, the pytest fixtures and ``.ci/run`` all start services through here. ``DATABASE_URL`` (with
+``LIS_ADMIN_DATABASE_URL`` for migrations) and ``KAFKA_BOOTSTRAP_SERVERS`` make it use external services instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from adapters.postgres.directory import load_directory_file, save_property_directory, save_tenant
+from adapters.postgres.migrate import migrate
+from adapters.postgres.pool import create_pool
+from adapters.postgres.vendor_accounts import save_vendor_account
+from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.infra.kafka import KafkaCluster
+from app.infra.ports import free_port, wait_for_port
+from app.infra.postgres import PostgresServer
+from app.infra.topics import ensure_topics
+from app.security.envelope import LocalKeyStore
+
+
+@dataclass
+class Stack:
+    """Running infrastructure and the environment a worker needs to use it."""
+
+    root: Path
+    kafka_bootstrap: str
+    database_url: str
+    admin_database_url: str
+    kafka: KafkaCluster | None = None
+    postgres: PostgresServer | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, *, brokers: int = 1, archive_wal: bool = False) -> Stack:
+        root = Path(tempfile.mkdtemp(prefix="lis-stack-"))
+        postgres = kafka = None
+        admin_url = os.environ.get("LIS_ADMIN_DATABASE_URL", "")
+        if not os.environ.get("DATABASE_URL"):
+            postgres = PostgresServer.start(root=root / "pg", archive_dir=root / "wal" if archive_wal else None)
+            admin_url = postgres.admin_url
+        database_url = os.environ.get("DATABASE_URL") or await migrate(admin_url, app_password=secrets.token_hex(16))
+        if os.environ.get("DATABASE_URL") and admin_url:
+            await migrate(admin_url, app_password=_password_of(database_url))
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        if not bootstrap:
+            kafka = KafkaCluster.start(brokers=brokers, root=root / "kafka")
+            bootstrap = kafka.bootstrap_servers
+        return cls(root=root, kafka_bootstrap=bootstrap, database_url=database_url, admin_database_url=admin_url,
+                   kafka=kafka, postgres=postgres)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a worker or CLI subprocess using this stack."""
+        env = dict(os.environ)
+        env.update(KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap, DATABASE_URL=self.database_url,
+                   LIS_ADMIN_DATABASE_URL=self.admin_database_url,
+                   LIS_MASTER_KEY_FILE=str(self.root / "master.key"), LIS_DATA_DIR=str(self.root / "data"))
+        env.update(extra)
+        return env
+
+    @property
+    def keys(self) -> LocalKeyStore:
+        return LocalKeyStore.from_file(self.root / "master.key")
+
+    def spawn(self, args: list[str], *, log_name: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``lis <args>`` as a child process logging to ``root/<log_name>.log``."""
+        log = open(self.root / f"{log_name}.log", "ab")  # noqa: SIM115 - owned by the child process
+        process = subprocess.Popen([sys.executable, "-m", "app", *args], stdout=log, stderr=subprocess.STDOUT,
+                                   env=env or self.env(), start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    async def start_ttlock_sandbox(self) -> str:
+        port = free_port()
+        self.spawn(["sandbox", "ttlock", "--port", str(port)], log_name="sandbox-ttlock")
+        wait_for_port(port, 30, what="TTLock sandbox")
+        return f"http://127.0.0.1:{port}"
+
+    async def ensure_topics(self, prefix: str = "", partitions: int = 4) -> None:
+        replication = len(self.kafka.brokers) if self.kafka else 1
+        await ensure_topics(self.kafka_bootstrap, prefix=prefix, partitions=partitions, replication=replication)
+
+    def stop(self) -> None:
+        """Stop every child process, Kafka and PostgreSQL, and delete their data."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.kafka:
+            self.kafka.stop()
+        if self.postgres:
+            self.postgres.stop()
+
+
+def _password_of(url: str) -> str:
+    return httpx.URL(url).password or ""
+
+
+async def provision_ttlock(sandbox_url: str, locks: list[DirectoryLock]) -> dict[str, Any]:
+    """Create a sandbox account and its locks; returns the vendor account configuration for the directory."""
+    account = {"clientId": secrets.token_hex(8), "clientSecret": secrets.token_hex(16),
+               "username": "hotel_admin", "password": secrets.token_urlsafe(12)}
+    async with httpx.AsyncClient(base_url=sandbox_url) as http:
+        (await http.post("/sandbox/accounts", json=account)).raise_for_status()
+        for lock in locks:
+            body = {"lockId": int(lock.vendor_lock_id), "gatewayId": int(lock.gateway_id or 0)}
+            (await http.post("/sandbox/locks", json=body)).raise_for_status()
+    return {"base_url": sandbox_url, "client_id": account["clientId"], "client_secret": account["clientSecret"],
+            "username": account["username"], "password": account["password"]}
+
+
+_ENV_REF = re.compile(r"^\$\{([A-Z0-9_]+)\}$")
+
+
+def _resolve(value: Any) -> Any:
+    """Replace ``${NAME}`` strings with the environment's value: directory files carry no secrets."""
+    if isinstance(value, dict):
+        return {k: _resolve(v) for k, v in value.items()}
+    if isinstance(value, str) and (match := _ENV_REF.match(value)):
+        return os.environ[match.group(1)]
+    return value
+
+
+async def load_directory(database_url: str, path: Path, keys: LocalKeyStore | None = None) -> int:
+    """Load a directory file into PostgreSQL as the application role; returns the number of locks."""
+    from app.settings import settings
+
+    keys = keys or LocalKeyStore.from_file(settings.key_file)
+    pool = await create_pool(database_url)
+    count = 0
+    try:
+        for tenant in load_directory_file(path):
+            await save_tenant(pool, tenant["tenant"], tenant["region"], tenant.get("name", tenant["tenant"]))
+            for prop in tenant.get("properties", []):
+                directory = PropertyDirectory(tenant=tenant["tenant"], region=tenant["region"],
+                                              property=prop["property"], locks=tuple(prop["locks"]))
+                await save_property_directory(pool, directory)
+                count += len(directory.locks)
+                for vendor, config in (prop.get("vendor_accounts") or {}).items():
+                    await save_vendor_account(pool, keys, directory.tenant, directory.property, vendor,
+                                              _resolve(config))
+    finally:
+        await pool.close()
+    return count
+

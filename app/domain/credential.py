@@ -1,0 +1,100 @@
+"""Credentials and the locks they open, in the hotel's language."""
+
+from __future__ import annotations
+
+import builtins
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+
+
+class Vendor(StrEnum):
+    TTLOCK = "ttlock"
+    SALTO = "salto"
+    WIEGAND = "wiegand"
+
+
+class CredentialKind(StrEnum):
+    PASSCODE = "passcode"
+    MOBILE_KEY = "mobile_key"
+    CARD = "card"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LockRef(Frozen):
+    """One door lock as the service knows it: canonical ids plus the vendor's own handles."""
+
+    tenant: str
+    region: str
+    property: str
+    lock_id: str
+    vendor: Vendor
+    vendor_lock_id: str
+    gateway_id: str | None = None
+
+    @builtins.property
+    def key(self) -> str:
+        """The partition key of all work on this lock: tenant/region/lock."""
+        return lock_key(self.tenant, self.region, self.lock_id)
+
+
+def lock_key(tenant: str, region: str, lock_id: str) -> str:
+    return f"{tenant}/{region}/{lock_id}"
+
+
+class Validity(Frozen):
+    """When a credential opens the door; both ends are time-zone aware."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Validity:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("validity must end after it starts")
+        return self
+
+
+class IssueRequest(Frozen):
+    """What to put on a lock. ``label`` carries the idempotency key to the vendor so a replay can find it."""
+
+    lock: LockRef
+    kind: CredentialKind
+    validity: Validity
+    label: str
+    secret: str | None = None
+
+
+class IssuedCredential(Frozen):
+    """A credential as it exists on the vendor side."""
+
+    vendor_ref: str
+    kind: CredentialKind
+    label: str
+    validity: Validity | None = None
+
+
+class Capabilities(Frozen):
+    """What a vendor adapter can honestly do."""
+
+    kinds: frozenset[CredentialKind]
+    remote_revoke: bool
+    remote_update: bool
+    lists_credentials: bool
+
+
+class LockStatus(Frozen):
+    online: bool
+    battery_percent: int | None = None
+    checked_at: datetime
+
+
+def credential_label(idempotency_key: str) -> str:
+    """A vendor-visible name that finds our credential again and says nothing about the guest."""
+    return "lis-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]

@@ -1,0 +1,47 @@
+"""The lock directory: which locks serve which rooms and common areas of a property."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import Field
+
+from app.domain.credential import Frozen, LockRef, Vendor
+
+
+class DirectoryLock(Frozen):
+    lock_id: str
+    vendor: Vendor
+    vendor_lock_id: str
+    gateway_id: str | None = None
+    room: str | None = None
+    area: str | None = None
+    guest_access: bool = False
+
+
+class PropertyDirectory(Frozen):
+    tenant: str
+    region: str
+    property: str
+    locks: tuple[DirectoryLock, ...] = Field(default=())
+
+    def ref(self, lock: DirectoryLock) -> LockRef:
+        return LockRef(tenant=self.tenant, region=self.region, property=self.property, lock_id=lock.lock_id,
+                       vendor=lock.vendor, vendor_lock_id=lock.vendor_lock_id, gateway_id=lock.gateway_id)
+
+    def locks_for_stay(self, rooms: tuple[str, ...]) -> list[LockRef]:
+        """Every lock a guest of these rooms opens: the rooms' doors, then common areas with guest access."""
+        wanted = set(rooms)
+        doors = [self.ref(lock) for lock in self.locks if lock.room in wanted]
+        areas = [self.ref(lock) for lock in self.locks if lock.area is not None and lock.guest_access]
+        return doors + areas
+
+    def unknown_rooms(self, rooms: tuple[str, ...]) -> list[str]:
+        known = {lock.room for lock in self.locks}
+        return [room for room in rooms if room not in known]
+
+
+class LockDirectory(Protocol):
+    async def property_directory(self, tenant: str, property_id: str) -> PropertyDirectory | None:
+        """The locks of one property, or None when the tenant has no such property."""
+        ...

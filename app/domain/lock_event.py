@@ -1,0 +1,68 @@
+"""Commands to one lock's saga and the canonical lock events it emits for downstream services.
+
+Event ids are derived from the idempotency key and the event type, so a replay after a crash re-emits the same id
+and consumers can de-duplicate. Lock events carry a pseudonymous guest reference, never guest PII.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+
+from pydantic import AwareDatetime
+
+from app.domain.credential import CredentialKind, Frozen, LockRef, Validity
+
+SCHEMA_VERSION = 1
+
+
+class LockAction(StrEnum):
+    ISSUE = "issue"
+    REVOKE = "revoke"
+    UPDATE = "update"
+
+
+class LockCommand(Frozen):
+    """What the reservation flow asks of one lock for one stay; keyed by the lock on ``lock.commands``."""
+
+    action: LockAction
+    lock: LockRef
+    stay: str
+    sequence: int
+    kind: CredentialKind = CredentialKind.PASSCODE
+    validity: Validity | None = None
+    guest_ref: str | None = None
+    cause: str
+
+
+class LockEventType(StrEnum):
+    KEY_ISSUED = "key.issued"
+    KEY_ISSUE_FAILED = "key.issue_failed"
+    KEY_REVOKED = "key.revoked"
+    KEY_REVOKE_FAILED = "key.revoke_failed"
+    KEY_UPDATED = "key.updated"
+    KEY_UPDATE_FAILED = "key.update_failed"
+
+
+class LockEvent(Frozen):
+    """A canonical event on ``lock.events`` (schema version :data:`SCHEMA_VERSION`)."""
+
+    event_id: str
+    type: LockEventType
+    version: int = SCHEMA_VERSION
+    tenant: str
+    region: str
+    property: str
+    lock_id: str
+    vendor: str
+    stay: str
+    guest_ref: str | None
+    credential_ref: str | None
+    validity: Validity | None
+    cause: str
+    detail: str | None = None
+    occurred_at: AwareDatetime
+
+
+def event_id(idempotency_key: str, event_type: LockEventType) -> str:
+    return hashlib.sha256(f"{idempotency_key}|{event_type}".encode()).hexdigest()[:32]

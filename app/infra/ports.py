@@ -1,0 +1,35 @@
+"""Small helpers shared by the launchers."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import os
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout_s: float, *, what: str) -> None:
+    """Block until 127.0.0.1:port accepts connections, or raise TimeoutError naming ``what``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{what} did not listen on 127.0.0.1:{port} within {timeout_s:.0f}s")
+
+
+def cache_dir() -> Path:
+    """Where downloaded artefacts (Kafka jars) are kept between runs; never required to exist."""
+    root = Path(os.environ.get("LIS_CACHE_DIR", Path.home() / ".cache" / "lis"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root

@@ -1,0 +1,62 @@
+"""The worker's long-lived resources (database pool, key store, vendor adapters), created on first use.
+
+Agents ask :func:`runtime` for them, so importing an agent module needs no database, and ``tests/agents`` can
+install a runtime of their own (an in-memory directory, a sandbox-backed adapter) with :func:`install`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app.domain.credential import LockRef, Vendor
+from app.domain.directory import LockDirectory
+from app.domain.lock_port import LockPort
+from app.domain.lock_saga import CredentialRecord
+from app.security.envelope import KeyStore, LocalKeyStore
+from app.security.pseudonym import passcode_for
+from app.settings import settings
+from app.vendor_calls import VendorCaller
+
+
+class PortSource(Protocol):
+    async def port(self, tenant: str, property_id: str, vendor: Vendor) -> LockPort: ...
+
+
+@dataclass
+class Runtime:
+    directory: LockDirectory
+    ports: PortSource
+    keys: KeyStore
+    caller: VendorCaller = field(default_factory=VendorCaller)
+
+    def secret_for(self, lock: LockRef, record: CredentialRecord, attempt: int) -> str | None:
+        """The credential's secret part: a derived PIN for passcodes (never stored in clear)."""
+        return passcode_for(self.keys, lock.tenant, record.idempotency_key, attempt)
+
+
+_installed: Runtime | None = None
+
+
+def install(value: Runtime | None) -> None:
+    global _installed
+    _installed = value
+
+
+async def runtime() -> Runtime:
+    """The installed runtime, or the production one built from settings on first call."""
+    global _installed
+    if _installed is None:
+        from adapters.postgres.directory import PostgresDirectory
+        from adapters.postgres.pool import create_pool
+        from adapters.registry import VendorPorts
+
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set: the worker needs the lock directory in PostgreSQL")
+        pool = await create_pool(settings.database_url)
+        keys = LocalKeyStore.from_file(settings.key_file)
+        _installed = Runtime(
+            directory=PostgresDirectory(pool), ports=VendorPorts(pool, keys), keys=keys,
+            caller=VendorCaller(attempts=settings.vendor_attempts, backoff_cap_s=settings.vendor_backoff_cap_s),
+        )
+    return _installed

@@ -1,0 +1,85 @@
+"""Envelope encryption of vendor secrets with per-tenant keys.
+
+Each secret gets a fresh 256-bit data key; the data key is wrapped (AES-GCM) by the tenant's key-encryption key (KEK)
+from a :class:`KeyStore`; the associated data binds the record to its tenant and purpose, so a sealed blob copied to
+another tenant's row or another vendor's row fails to open. The local key store derives each tenant's KEK from a
+master key kept outside the repository and the database; cloud KMS stores implement the same protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import struct
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_VERSION = 1
+
+
+class SealError(Exception):
+    """A sealed secret could not be opened: wrong tenant, wrong binding, or tampered bytes."""
+
+
+class KeyStore(Protocol):
+    def tenant_kek(self, tenant: str) -> bytes:
+        """The 32-byte key-encryption key of ``tenant``."""
+        ...
+
+
+class LocalKeyStore:
+    """Derives per-tenant KEKs (HKDF-SHA256) from a 32-byte master key held in a file with mode 0600."""
+
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            raise ValueError("the master key must be 32 bytes")
+        self._master = master_key
+
+    @classmethod
+    def from_file(cls, path: Path) -> LocalKeyStore:
+        """Load the master key, creating it on first use (development); never logged, never committed."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(32))
+        return cls(path.read_bytes())
+
+    def tenant_kek(self, tenant: str) -> bytes:
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"lis-tenant-kek-v1", info=tenant.encode())
+        return hkdf.derive(self._master)
+
+
+def _aad(tenant: str, binding: str) -> bytes:
+    return b"lis|" + tenant.encode() + b"|" + binding.encode()
+
+
+def seal(keys: KeyStore, tenant: str, binding: str, plaintext: bytes) -> bytes:
+    """Encrypt ``plaintext`` for ``tenant``; ``binding`` names the record it belongs to (e.g. ``vendor:P1:ttlock``)."""
+    aad = _aad(tenant, binding)
+    data_key = AESGCM.generate_key(bit_length=256)
+    data_nonce, wrap_nonce = os.urandom(12), os.urandom(12)
+    ciphertext = AESGCM(data_key).encrypt(data_nonce, plaintext, aad)
+    wrapped = AESGCM(keys.tenant_kek(tenant)).encrypt(wrap_nonce, data_key, aad)
+    return struct.pack(">BH", _VERSION, len(wrapped)) + wrap_nonce + wrapped + data_nonce + ciphertext
+
+
+def open_sealed(keys: KeyStore, tenant: str, binding: str, sealed: bytes) -> bytes:
+    """Decrypt what :func:`seal` produced for the same tenant and binding, or raise :class:`SealError`."""
+    try:
+        version, wrapped_len = struct.unpack(">BH", sealed[:3])
+        if version != _VERSION:
+            raise SealError(f"unknown sealed format version {version}")
+        body = sealed[3:]
+        wrap_nonce, wrapped = body[:12], body[12 : 12 + wrapped_len]
+        data_nonce, ciphertext = body[12 + wrapped_len : 24 + wrapped_len], body[24 + wrapped_len :]
+        aad = _aad(tenant, binding)
+        data_key = AESGCM(keys.tenant_kek(tenant)).decrypt(wrap_nonce, wrapped, aad)
+        return AESGCM(data_key).decrypt(data_nonce, ciphertext, aad)
+    except (InvalidTag, struct.error, ValueError) as err:
+        raise SealError("sealed secret does not open for this tenant and binding") from err

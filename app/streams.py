@@ -1,0 +1,41 @@
+"""The one Faust app and its topics. Agents and tables import from here.
+
+Keys are strings on the wire (raw UTF-8) everywhere, so a table and the topic feeding it agree on partitions and the
+ops views route a key to the worker that owns it. Values are raw bytes parsed with pydantic by the agents: a value
+that does not parse is a dead letter with a reason, not a crash and not a silent skip.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from app.settings import settings
+
+app = faust.App(
+    settings.app_id,
+    broker=settings.broker_url,
+    store=settings.store,
+    datadir=str(settings.data_dir / "faust" / settings.app_id),
+    topic_partitions=settings.partitions,
+    topic_replication_factor=settings.replication,
+    web_host="127.0.0.1",
+    web_port=settings.web_port,
+    autodiscover=False,
+    producer_acks=-1,
+    consumer_auto_offset_reset="earliest",
+    key_serializer="raw",
+    value_serializer="raw",
+    table_standby_replicas=0,
+    broker_commit_every=100,
+    broker_commit_interval=1.0,
+)
+
+
+def _topic(name: str) -> faust.TopicT:
+    return app.topic(settings.topic(name), key_type=str, value_type=bytes, partitions=settings.partitions)
+
+
+pms_reservations = _topic("pms.reservations")
+lock_commands = _topic("lock.commands")
+lock_events = _topic("lock.events")
+lock_dlq = _topic("lock.dlq")

@@ -1,0 +1,1 @@
+"""Faust tables (RocksDB-backed changelog tables) and the ops views over them."""
