@@ -22,8 +22,10 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
     import agents.reservations  # noqa: F401 - registers the agents on the app
     from faust.worker import Worker
 
+    from app.settings import settings
     from app.streams import app
 
+    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     Worker(app, loglevel=loglevel, redirect_stdouts=False).execute_from_commandline()
 
 

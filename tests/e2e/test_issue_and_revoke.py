@@ -1,0 +1,81 @@
+"""The issue and revoke sagas end to end: real Kafka, real PostgreSQL, the TTLock sandbox, a real worker process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.devstack import Stack
+from tests.pipeline import Pipeline, distinct
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
+
+ROOMS = 100
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+async def pipeline(stack: Stack) -> AsyncIterator[Pipeline]:
+    running = await Pipeline(stack, rooms=ROOMS).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def confirmations(pipeline: Pipeline) -> list:  # type: ignore[type-arg]
+    start = datetime(2026, 12, 1, 15, tzinfo=BERLIN)
+    return [pipeline.room_event(event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
+                                occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=start,
+                                departure=start + timedelta(days=1 + n % 5, hours=-4), guest_id=f"guest-{n}")
+            for n in range(1, ROOMS + 1)]
+
+
+MALFORMED = [
+    ("t/p1/bad1", b"{not json"),
+    ("t/p1/bad2", b'{"event_id": "x"}'),
+    ("t/p1/bad3", b'{"event_id": "y", "type": "reservation.exploded"}'),
+    ("t/p1/bad4", b""),
+    ("t/p1/bad5", b'{"event_id": "z", "type": "reservation.confirmed", "tenant": "t", "region": "eu-west", '
+                  b'"property": "p1", "reservation": "R", "sequence": 1, "occurred_at": "2026-12-01T10:00:00Z"}'),
+]
+
+
+async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_revokes_them_all(
+    pipeline: Pipeline,
+) -> None:
+    events = confirmations(pipeline)
+    mixed: list = events[:50] + MALFORMED + events[50:]  # type: ignore[type-arg]
+    await pipeline.publish(mixed)
+
+    lock_events = await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= ROOMS)
+    issued = distinct(lock_events, "key.issued")
+    assert len(issued) == ROOMS
+    assert not distinct(lock_events, "key.issue_failed")
+    assert {e["stay"] for e in issued.values()} == {e.stay_id for e in events}
+    assert all(e["guest_ref"].startswith("g_") and "guest-" not in str(e) for e in issued.values())
+
+    held = await pipeline.sandbox_credentials()
+    by_room = {e.rooms[0]: e for e in events}
+    for lock in pipeline.directory.locks:  # type: ignore[union-attr]
+        (credential,) = held[lock.lock_id]
+        reservation = by_room[lock.room]  # type: ignore[index]
+        assert credential["startDate"] == int(reservation.arrival.timestamp() * 1000)  # type: ignore[union-attr]
+        assert credential["endDate"] == int(reservation.departure.timestamp() * 1000)  # type: ignore[union-attr]
+        assert credential["onLock"] is True
+
+    dead = await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= len(MALFORMED), timeout_s=30)
+    assert sorted(d["key"] for d in dead) == sorted(k for k, _ in MALFORMED)
+    assert all(d["reason"].startswith("malformed reservation event") for d in dead)
+
+    await pipeline.publish(pipeline.room_event(event_id=f"o{n}", type="reservation.checked_out",
+                                               reservation=f"R{n}", sequence=2, occurred_at=datetime.now(UTC))
+                           for n in range(1, ROOMS + 1))
+    lock_events = await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.revoked")) >= ROOMS)
+    assert len(distinct(lock_events, "key.revoked")) == ROOMS
+    assert not distinct(lock_events, "key.revoke_failed")
+    held = await pipeline.sandbox_credentials()
+    assert all(creds == [] for creds in held.values()), "a checked-out guest's key still opens a door"

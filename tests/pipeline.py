@@ -1,0 +1,130 @@
+"""A running pipeline for e2e and chaos tests: unique topics, app id and tenant per test on the shared stack,
+the real TTLock sandbox and real worker processes, and helpers to publish PMS events and read what came out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import yaml
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from app.devstack import Stack, load_directory, provision_ttlock
+from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.domain.reservation import ReservationEvent
+from app.infra.ports import free_port
+
+
+@dataclass
+class Pipeline:
+    stack: Stack
+    rooms: int
+    prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}.")
+    sandbox_url: str = ""
+    directory: PropertyDirectory | None = None
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def tenant(self) -> str:
+        return self.prefix.rstrip(".")
+
+    @property
+    def app_id(self) -> str:
+        return f"lis-{self.tenant}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    async def start(self) -> Pipeline:
+        """Sandbox with ``rooms`` locks, the directory in PostgreSQL, topics, and one worker."""
+        self.sandbox_url = await self.stack.start_ttlock_sandbox()
+        base = int(uuid.uuid4().int % 10**6) * 1000
+        locks = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="ttlock", vendor_lock_id=str(base + n),
+                                    gateway_id=str(base + n % 4), room=str(100 + n)) for n in range(1, self.rooms + 1))
+        self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks)
+        account = await provision_ttlock(self.sandbox_url, list(locks))
+        path = self.stack.root / f"{self.tenant}.yaml"
+        path.write_text(yaml.safe_dump([{"tenant": self.tenant, "region": "eu-west", "properties": [
+            {"property": "p1", "locks": [lock.model_dump(mode="json") for lock in locks],
+             "vendor_accounts": {"ttlock": account}}]}]))
+        await load_directory(self.stack.database_url, path, self.stack.keys)
+        path.unlink()
+        await self.stack.ensure_topics(self.prefix)
+        self.start_worker()
+        return self
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(free_port()),
+                             LIS_DATA_DIR=str(self.stack.root / self.tenant))
+        worker = self.stack.spawn(["worker", "--loglevel", "warning"], log_name=f"worker-{self.tenant}", env=env)
+        self.workers.append(worker)
+        return worker
+
+    def kill_worker(self, worker: subprocess.Popen[bytes]) -> None:
+        """SIGKILL: no clean shutdown, no final commit, no flush."""
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+    def room_event(self, **fields: Any) -> ReservationEvent:
+        return ReservationEvent.model_validate({"tenant": self.tenant, "region": "eu-west", "property": "p1",
+                                                **fields})
+
+    async def publish(self, events: Iterable[ReservationEvent | tuple[str, bytes]]) -> None:
+        """Publish PMS events (or raw ``(key, bytes)`` pairs, for malformed input) and wait for the broker."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.stack.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            for item in events:
+                if isinstance(item, ReservationEvent):
+                    key, value = item.stay_id, item.model_dump_json().encode()
+                else:
+                    key, value = item
+                await producer.send(self.topic("pms.reservations"), key=key.encode(), value=value)
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    async def read(self, topic: str, *, until: Any, timeout_s: float = 120) -> list[dict[str, Any]]:
+        """Every JSON record of ``topic`` from the start, read until ``until(records)`` is true or time runs out."""
+        consumer = AIOKafkaConsumer(self.topic(topic), bootstrap_servers=self.stack.kafka_bootstrap,
+                                    auto_offset_reset="earliest", group_id=None)
+        await consumer.start()
+        records: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout_s
+        try:
+            while not until(records) and time.monotonic() < deadline:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records.extend(json.loads(r.value) for r in batch)
+        finally:
+            await consumer.stop()
+        return records
+
+    async def sandbox_credentials(self) -> dict[str, list[dict[str, Any]]]:
+        """What the sandbox really holds, per directory lock id."""
+        assert self.directory is not None
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
+            answers = await asyncio.gather(*(http.get(f"/sandbox/locks/{lock.vendor_lock_id}/credentials")
+                                             for lock in self.directory.locks))
+        return {lock.lock_id: answer.json() for lock, answer in zip(self.directory.locks, answers, strict=True)}
+
+
+def distinct(events: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    """Events of one type by event id: a replayed event has the same id and counts once."""
+    return {e["event_id"]: e for e in events if e["type"] == kind}
