@@ -22,10 +22,14 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
     import agents.reservations  # noqa: F401 - registers the agents on the app
     from faust.worker import Worker
 
+    from app.infra.topics import ensure_topics
     from app.settings import settings
     from app.streams import app
 
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
+    asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, prefix=settings.topic_prefix,
+                              partitions=settings.partitions, replication=settings.replication,
+                              app_id=settings.app_id))
     Worker(app, loglevel=loglevel, redirect_stdouts=False).execute_from_commandline()
 
 

@@ -19,6 +19,7 @@ class Settings(BaseModel):
     store: str = "rocksdb://"
     web_port: int = 6066
     master_key_file: Path | None = None
+    session_timeout_s: float = Field(default=30.0, gt=0)
     vendor_attempts: int = Field(default=4, ge=1)
     vendor_backoff_cap_s: float = 2.0
 
@@ -46,6 +47,7 @@ _ENV = {
     "LIS_STORE": "store",
     "LIS_WEB_PORT": "web_port",
     "LIS_MASTER_KEY_FILE": "master_key_file",
+    "LIS_SESSION_TIMEOUT_S": "session_timeout_s",
     "LIS_VENDOR_ATTEMPTS": "vendor_attempts",
     "LIS_VENDOR_BACKOFF_CAP_S": "vendor_backoff_cap_s",
 }

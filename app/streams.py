@@ -26,6 +26,8 @@ app = faust.App(
     key_serializer="raw",
     value_serializer="raw",
     table_standby_replicas=0,
+    broker_session_timeout=settings.session_timeout_s,
+    broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 4),
     broker_commit_every=100,
     broker_commit_interval=1.0,
 )

@@ -63,7 +63,7 @@ class Pipeline:
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(free_port()),
-                             LIS_DATA_DIR=str(self.stack.root / self.tenant))
+                             LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / self.tenant))
         worker = self.stack.spawn(["worker", "--loglevel", "warning"], log_name=f"worker-{self.tenant}", env=env)
         self.workers.append(worker)
         return worker

@@ -168,7 +168,7 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     """
     if size2 < size1:
         raise InvalidProofError(f"tree shrank from size {size1} to {size2}")
-    if size1 < 0:
+    if size1 <= 0:
         raise InvalidProofError("a consistency proof from the empty tree proves nothing")
     if size1 == size2:
         if proof:

@@ -1,4 +1,8 @@
-"""Creating the service's topics with the partition count the tables rely on."""
+"""Creating the service's topics, and its tables' changelog topics, with the partition count the tables rely on.
+
+The worker creates them before Faust starts: when Faust creates a changelog topic itself on a first start, its
+consumer can keep a metadata snapshot of 0 partitions for it and crash every table write with PartitionsMismatch.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,25 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 TOPICS = ("pms.reservations", "lock.commands", "lock.events", "lock.dlq")
+TABLES = ("stays", "lock_sagas")
 
 
-async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4, replication: int = 1) -> None:
-    """Create every topic of the service that does not exist yet."""
+async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4, replication: int = 1,
+                        app_id: str | None = None) -> None:
+    """Create every topic of the service (and of ``app_id``'s tables) that does not exist yet."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [NewTopic(f"{prefix}{name}", partitions, replication) for name in TOPICS
-                  if f"{prefix}{name}" not in existing]
-        if wanted:
+        wanted = [NewTopic(f"{prefix}{name}", partitions, replication) for name in TOPICS]
+        if app_id:
+            wanted += [NewTopic(f"{app_id}-{table}-changelog", partitions, replication,
+                                topic_configs={"cleanup.policy": "compact"}) for table in TABLES]
+        missing = [topic for topic in wanted if topic.name not in existing]
+        if missing:
             try:
-                await admin.create_topics(wanted)
+                await admin.create_topics(missing)
             except TopicAlreadyExistsError:
-                pass  # created concurrently by a worker
+                pass  # created concurrently by another worker
     finally:
         await admin.close()

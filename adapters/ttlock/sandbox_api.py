@@ -1,0 +1,281 @@
+"""The TTLock cloud API v3 handlers of the sandbox: form parameters in, JSON-ready answers out, refusals raised.
+
+No HTTP here: ``sandbox`` routes requests to these handlers, injects faults and serialises the answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal
+
+from adapters.ttlock.sandbox_state import Credential, GatewaySeed, Lock, SandboxState, Token, TTLockError
+
+MAX_PASSCODES = 250
+TOKEN_LIFETIME_S = 7_776_000
+DATE_TOLERANCE_MS = 5 * 60 * 1000
+_VIA_GATEWAY = 2
+
+# An endpoint: the call's parameters and the caller's uid in; the answer out (None: a bare success).
+Op = Callable[[Mapping[str, str], int], Awaitable[dict[str, Any] | None]]
+
+
+class SandboxAPI(SandboxState):
+    """The sandbox's TTLock endpoints, answering from and acting on its in-memory state."""
+
+    def _oauth(self, p: Mapping[str, str]) -> dict[str, Any]:
+        client_id = p.get("clientId", "")
+        if client_id not in self._apps:
+            raise TTLockError(10000, "client_id does not exist")
+        if self._apps[client_id] != p.get("clientSecret"):
+            raise TTLockError(10001, "invalid client, wrong client_id or client_secret")
+        if p.get("grant_type") == "refresh_token":
+            old = self._refresh.pop(p.get("refresh_token", ""), None)
+            if old is None or old.client_id != client_id:
+                raise TTLockError(10011, "invalid refresh_token")
+            uid = old.uid
+        else:
+            password = p.get("password", "")
+            if not re.fullmatch(r"[0-9a-f]{32}", password):
+                raise TTLockError(30005, "password must be md5 encrypted")
+            account = self._accounts.get(p.get("username", ""))
+            if account is None or account[0] != client_id or account[2] != password:
+                raise TTLockError(10007, "invalid account or invalid password")
+            uid = account[1]
+        token = Token(uid, client_id, self._now_ms() + TOKEN_LIFETIME_S * 1000)
+        access, refresh = secrets.token_hex(16), secrets.token_hex(16)
+        self._tokens[access] = self._refresh[refresh] = token
+        return {"access_token": access, "uid": uid, "refresh_token": refresh, "expires_in": TOKEN_LIFETIME_S}
+
+    def _authenticate(self, p: Mapping[str, str]) -> int:
+        if p.get("clientId", "") not in self._apps:
+            raise TTLockError(10000, "client_id does not exist")
+        if abs(_int(p, "date") - self._now_ms()) > DATE_TOLERANCE_MS:
+            raise TTLockError(80000, "date must be current time, in 5 minutes")
+        token = self._tokens.get(p.get("accessToken", ""))
+        if token is None or token.client_id != p["clientId"]:
+            raise TTLockError(10003, "token does not exist")
+        if token.revoked or token.expires_ms <= self._now_ms():
+            raise TTLockError(10004, "token is invalid or revoked")
+        return token.uid
+
+    def _lock(self, p: Mapping[str, str], uid: int) -> Lock:
+        lock = self._locks.get(_int(p, "lockId"))
+        if lock is None:
+            raise TTLockError(-1003, "Lock does not exist")
+        if lock.owner_uid is not None and lock.owner_uid != uid:
+            raise TTLockError(20002, "not lock admin")
+        return lock
+
+    async def _deliver(self, lock: Lock, via: int) -> bool:
+        """Send a command to the lock through its gateway (via=2); False when it stays in the cloud (via=1)."""
+        if via != _VIA_GATEWAY:
+            return False
+        gateway = self._gateways.get(lock.seed.gateway_id) if lock.seed.gateway_id is not None else None
+        if gateway is None or not lock.seed.online:
+            raise TTLockError(-2012, "no gateway available near the lock")
+        if not gateway.is_online:
+            raise TTLockError(-3002, "gateway offline")
+        if gateway.gateway_id in self._busy:
+            self.busy_rejections += 1
+            raise TTLockError(-3003, "gateway busy")
+        self._busy.add(gateway.gateway_id)
+        try:
+            await asyncio.sleep(self.gateway_latency_s)
+        finally:
+            self._busy.discard(gateway.gateway_id)
+        return True
+
+    def _window(self, p: Mapping[str, str], *, required: bool = True) -> tuple[int, int]:
+        start, end = _int(p, "startDate", 0 if not required else None), _int(p, "endDate", 0 if not required else None)
+        if (required or end) and end <= start:
+            raise TTLockError(-3, "Invalid Parameter: endDate must be after startDate")
+        return start, end
+
+    async def _passcode_add(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
+        lock, pwd = self._lock(p, uid), _pin(p.get("keyboardPwd", ""))
+        start, end = self._window(p, required=_int(p, "keyboardPwdType", 3) != 2)
+        passcodes = lock.of_kind("passcode")
+        if any(c.secret == pwd for c in passcodes):
+            raise TTLockError(-3007, "the same passcode already exists")
+        if len(passcodes) >= MAX_PASSCODES:
+            raise TTLockError(-3009, "no space left for custom passcodes")
+        on_lock = await self._deliver(lock, _int(p, "addType", 1))
+        found = Credential("passcode", next(self._ids), pwd, p.get("keyboardPwdName", ""), start, end, on_lock)
+        lock.credentials[found.vendor_id] = found
+        return {"keyboardPwdId": found.vendor_id}
+
+    async def _passcode_delete(self, p: Mapping[str, str], uid: int) -> None:
+        lock = self._lock(p, uid)
+        self._remove(
+            lock,
+            lock.find("passcode", _int(p, "keyboardPwdId"), (-2009, "passcode does not exist")),
+            await self._deliver(lock, _int(p, "deleteType", 1)),
+        )
+
+    async def _passcode_change(self, p: Mapping[str, str], uid: int) -> None:
+        lock = self._lock(p, uid)
+        found = lock.find("passcode", _int(p, "keyboardPwdId"), (-2009, "passcode does not exist"))
+        new_pwd = _pin(p["newKeyboardPwd"]) if p.get("newKeyboardPwd") else found.secret
+        if any(c.secret == new_pwd and c is not found for c in lock.of_kind("passcode")):
+            raise TTLockError(-3007, "the same passcode already exists")
+        start, end = self._window(p) if "startDate" in p else (found.start_ms, found.end_ms)
+        found.on_lock = await self._deliver(lock, _int(p, "changeType", 1))
+        found.secret, found.start_ms, found.end_ms = new_pwd, start, end
+
+    async def _ekey_send(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
+        lock, (start, end) = self._lock(p, uid), self._window(p)
+        receiver = p.get("receiverUsername", "")
+        if not receiver:
+            raise TTLockError(-3, "Invalid Parameter: receiverUsername")
+        # eKeys live in the cloud and the guest's phone: no gateway command is involved.
+        found = Credential("ekey", next(self._ids), receiver, p.get("keyName", ""), start, end)
+        lock.credentials[found.vendor_id] = found
+        return {"keyId": found.vendor_id}
+
+    def _ekey(self, p: Mapping[str, str], uid: int) -> tuple[Lock, Credential]:
+        key_id = _int(p, "keyId")
+        for lock in self._locks.values():
+            if key_id in lock.credentials and lock.credentials[key_id].kind == "ekey":
+                return self._lock({"lockId": str(lock.seed.lock_id)}, uid), lock.credentials[key_id]
+        raise TTLockError(-1008, "eKey does not exist")
+
+    async def _ekey_delete(self, p: Mapping[str, str], uid: int) -> None:
+        lock, found = self._ekey(p, uid)
+        del lock.credentials[found.vendor_id]
+
+    async def _ekey_change(self, p: Mapping[str, str], uid: int) -> None:
+        found = self._ekey(p, uid)[1]
+        found.start_ms, found.end_ms = self._window(p)
+
+    def _card_lock(self, p: Mapping[str, str], uid: int) -> Lock:
+        lock = self._lock(p, uid)
+        if not lock.seed.cards:
+            raise TTLockError(-4043, "the lock does not support this operation")
+        return lock
+
+    async def _card_add(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
+        lock, (start, end) = self._card_lock(p, uid), self._window(p)
+        number = p.get("cardNumber", "")
+        if not number.isdecimal():
+            raise TTLockError(-3, "Invalid Parameter: cardNumber")
+        on_lock = await self._deliver(lock, _int(p, "addType", 1))
+        found = Credential("card", next(self._ids), number, p.get("cardName", ""), start, end, on_lock)
+        lock.credentials[found.vendor_id] = found
+        return {"cardId": found.vendor_id}
+
+    async def _card_delete(self, p: Mapping[str, str], uid: int) -> None:
+        lock = self._card_lock(p, uid)
+        self._remove(
+            lock,
+            lock.find("card", _int(p, "cardId"), (-1021, "IC card does not exist")),
+            await self._deliver(lock, _int(p, "deleteType", 1)),
+        )
+
+    async def _card_change(self, p: Mapping[str, str], uid: int) -> None:
+        lock = self._card_lock(p, uid)
+        found = lock.find("card", _int(p, "cardId"), (-1021, "IC card does not exist"))
+        start, end = self._window(p)
+        found.on_lock = await self._deliver(lock, _int(p, "changeType", 1))
+        found.start_ms, found.end_ms = start, end
+
+    @staticmethod
+    def _remove(lock: Lock, found: Credential, on_lock: bool) -> None:
+        del lock.credentials[found.vendor_id]
+        if not on_lock and found.on_lock:  # deleted in the cloud only: the lock still opens for it
+            lock.orphans.append(found)
+
+    def _list_of(self, kind: Literal["passcode", "ekey", "card"]) -> Op:
+        async def list_kind(p: Mapping[str, str], uid: int) -> dict[str, Any]:
+            lock = self._lock(p, uid) if kind != "card" else self._card_lock(p, uid)
+            return _page([_listed(c, lock.seed.lock_id) for c in lock.of_kind(kind)], p)
+
+        return list_kind
+
+    async def _gateway_list(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
+        mine = {lock.seed.gateway_id for lock in self._locks.values() if lock.owner_uid in (None, uid)}
+        return _page([self._gateway_view(g) for g in self._gateways.values() if g.gateway_id in mine], p)
+
+    async def _gateway_list_by_lock(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
+        lock = self._lock(p, uid)
+        # A lock out of reach is not listed by its gateway: that is how TTLock shows it disconnected.
+        gateway = self._gateways.get(lock.seed.gateway_id or 0) if lock.seed.online else None
+        return {"list": [self._gateway_view(gateway)] if gateway else []}
+
+    def _gateway_view(self, gateway: GatewaySeed) -> dict[str, Any]:
+        locks = sum(lock.seed.gateway_id == gateway.gateway_id for lock in self._locks.values())
+        return {
+            "gatewayId": gateway.gateway_id,
+            "gatewayName": f"G{gateway.gateway_id}",
+            "gatewayVersion": 2,
+            "isOnline": int(gateway.is_online),
+            "lockNum": locks,
+        }
+
+    async def _lock_detail(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
+        seed = self._lock(p, uid).seed
+        return {
+            "lockId": seed.lock_id,
+            "lockName": f"S{seed.lock_id}",
+            "lockAlias": f"Lock {seed.lock_id}",
+            "lockMac": seed.lock_mac,
+            "electricQuantity": seed.battery,
+            "hasGateway": int(seed.gateway_id is not None),
+        }
+
+    async def _record_list(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
+        lock = self._lock(p, uid)
+        start, end = _int(p, "startDate", 0), _int(p, "endDate", 0) or math.inf
+        return _page([r for r in lock.records if start <= r["lockDate"] <= end], p)
+
+
+def _int(p: Mapping[str, str], name: str, default: int | None = None) -> int:
+    raw = p.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise TTLockError(-3, f"Invalid Parameter: {name} is required")
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise TTLockError(-3, f"Invalid Parameter: {name} must be an integer") from None
+
+
+def _pin(pwd: str) -> str:
+    if not re.fullmatch(r"[0-9]{4,9}", pwd):
+        raise TTLockError(-3006, "passcode must be 4 to 9 digits")
+    return pwd
+
+
+def _page(items: list[dict[str, Any]], p: Mapping[str, str]) -> dict[str, Any]:
+    page_no, page_size = _int(p, "pageNo", 1), _int(p, "pageSize", 20)
+    if page_no < 1 or not 1 <= page_size <= 200:
+        raise TTLockError(-3, "Invalid Parameter: pageNo >= 1 and pageSize 1..200")
+    chunk = items[(page_no - 1) * page_size : page_no * page_size]
+    return {
+        "list": chunk,
+        "pageNo": page_no,
+        "pageSize": page_size,
+        "pages": math.ceil(len(items) / page_size),
+        "total": len(items),
+    }
+
+
+def _listed(c: Credential, lock_id: int) -> dict[str, Any]:
+    """A credential as TTLock's list endpoints show it."""
+    common = {"lockId": lock_id, "startDate": c.start_ms, "endDate": c.end_ms}
+    if c.kind == "passcode":
+        return {
+            **common,
+            "keyboardPwdId": c.vendor_id,
+            "keyboardPwd": c.secret,
+            "keyboardPwdName": c.name,
+            "keyboardPwdType": 3 if c.end_ms else 2,
+            "isCustom": 1,
+        }
+    if c.kind == "ekey":
+        return {**common, "keyId": c.vendor_id, "username": c.secret, "keyName": c.name, "keyStatus": "110401"}
+    return {**common, "cardId": c.vendor_id, "cardNumber": c.secret, "cardName": c.name}
