@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
 from app.domain.errors import LockError
 from app.domain.lock_event import LockCommand, LockEvent
 from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, step
 from app.runtime import runtime
 from app.vendor_calls import failed_outcome
-from app.streams import app, lock_commands, lock_events
+from app.streams import app, lock_audit, lock_commands, lock_events
 from agents.dead_letters import dead_letter
 from tables.sagas import read_lock_saga, write_lock_saga
 
@@ -43,9 +44,11 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
             # The event is acknowledged before the settled state is written: a crash in between replays the
             # command, which reconciles with the vendor and re-emits the same event id.
             sent = await lock_events.send(key=key, value=output.model_dump_json().encode())
+            await _audit(audit_outcome(output))
             await sent
             emitted.append(output)
             continue
+        await _audit(audit_intent(saga.lock, output, datetime.now(UTC)))
         outcome = await _carry_out(saga, output)
         saga, more = step(saga, outcome, datetime.now(UTC))
         pending.extend(more)
@@ -60,6 +63,10 @@ async def _carry_out(saga: LockSaga, call: VendorCall) -> VendorOutcome:
     except LockError as err:
         return failed_outcome(call, err)
     return await rt.caller.carry_out(port, saga.lock, call, rt.secret_for)
+
+
+async def _audit(record: AuditRecord) -> None:
+    await lock_audit.send(key=record.tenant, value=record.model_dump_json().encode())
 
 
 async def _save(key: str, saga: LockSaga) -> None:

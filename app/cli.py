@@ -8,19 +8,31 @@ from pathlib import Path
 
 import typer
 
+from app.audit.cli import audit_cli, dr_cli
+from app.ingress.cli import ingress_cli
+from app.sandbox_cli import sandbox_cli
+
 cli = typer.Typer(no_args_is_help=True, help="lock-integration-service: PMS reservations in, door keys out.")
-sandbox_cli = typer.Typer(no_args_is_help=True, help="Vendor sandboxes: real servers speaking each vendor's wire.")
 directory_cli = typer.Typer(no_args_is_help=True, help="The lock directory of each tenant's properties.")
 cli.add_typer(sandbox_cli, name="sandbox")
 cli.add_typer(directory_cli, name="directory")
+cli.add_typer(audit_cli, name="audit")
+cli.add_typer(dr_cli, name="dr")
+cli.add_typer(ingress_cli, name="ingress")
 
 
 @cli.command()
 def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")) -> None:
-    """Run a Faust worker: the reservation router and the per-lock sagas."""
-    import agents.lock_sagas
-    import agents.reservations  # noqa: F401 - registers the agents on the app
+    """Run a Faust worker: every agent module in ``agents/`` (reservations, lock sagas, audit sink, webhooks…)."""
+    import importlib
+    import pkgutil
+
     from faust.worker import Worker
+
+    import agents
+
+    for module in pkgutil.iter_modules(agents.__path__):
+        importlib.import_module(f"agents.{module.name}")  # registers the module's agents on the app
 
     from app.infra.topics import ensure_topics
     from app.settings import settings
@@ -31,14 +43,6 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
                               partitions=settings.partitions, replication=settings.replication,
                               app_id=settings.app_id))
     Worker(app, loglevel=loglevel, redirect_stdouts=False).execute_from_commandline()
-
-
-@sandbox_cli.command("ttlock")
-def sandbox_ttlock(port: int = typer.Option(8081, help="Port on 127.0.0.1.")) -> None:
-    """Run the TTLock Open Platform sandbox on 127.0.0.1."""
-    from adapters.ttlock.sandbox import run_sandbox
-
-    asyncio.run(run_sandbox("127.0.0.1", port))
 
 
 @cli.command()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-TOPICS = ("pms.reservations", "lock.commands", "lock.events", "lock.dlq")
+TOPICS = ("pms.reservations", "lock.commands", "lock.events", "lock.dlq", "lock.audit", "lock.audit-anchors",
+          "vendor.webhooks", "ops.commands", "edge.offline-sync")
 TABLES = ("stays", "lock_sagas")
 
 
