@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
+from faust import StreamT
 from pydantic import ValidationError
 
+from agents.dead_letters import dead_letter
 from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
 from app.domain.errors import LockError
 from app.domain.lock_event import LockCommand, LockEvent
 from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, step
 from app.runtime import runtime
-from app.vendor_calls import failed_outcome
 from app.streams import app, lock_audit, lock_commands, lock_events
-from agents.dead_letters import dead_letter
+from app.vendor_calls import failed_outcome
 from tables.sagas import read_lock_saga, write_lock_saga
 
 
 @app.agent(lock_commands, concurrency=1)
-async def run_lock_sagas(stream: object) -> object:
+async def run_lock_sagas(stream: StreamT[bytes]) -> AsyncIterator[list[dict[str, Any]]]:
     # concurrency=1: faust-streaming #606, a higher concurrency can commit past an event still in flight.
-    async for key, value in stream.items():  # type: ignore[attr-defined]
+    async for key, value in stream.items():
         events = await run_lock_saga(key, value)
         yield [event.model_dump(mode="json") for event in events]
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
+from faust import StreamT
 from pydantic import ValidationError
 
+from agents.dead_letters import dead_letter
 from app.domain.lock_event import LockCommand
 from app.domain.reservation import ENDING_EVENTS, ReservationEvent
 from app.domain.stay import step_stay
 from app.runtime import runtime
 from app.security.pseudonym import guest_ref
 from app.streams import app, lock_commands, pms_reservations
-from agents.dead_letters import dead_letter
 from tables.sagas import read_stay, write_stay
 
 
 @app.agent(pms_reservations, concurrency=1)
-async def route_reservations(stream: object) -> object:
-    async for key, value in stream.items():  # type: ignore[attr-defined]
+async def route_reservations(stream: StreamT[bytes]) -> AsyncIterator[list[dict[str, Any]]]:
+    async for key, value in stream.items():
         commands = await route_reservation(key, value)
         yield [command.model_dump(mode="json") for command in commands]
 

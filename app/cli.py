@@ -25,12 +25,14 @@ cli.add_typer(ingress_cli, name="ingress")
 def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")) -> None:
     """Run a Faust worker: every agent module in ``agents/`` (reservations, lock sagas, audit sink, webhooks…)."""
     import importlib
+    import logging
     import pkgutil
 
     from faust.worker import Worker
 
     import agents
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per vendor request drowns the worker's log
     for module in pkgutil.iter_modules(agents.__path__):
         importlib.import_module(f"agents.{module.name}")  # registers the module's agents on the app
 
@@ -77,6 +79,15 @@ def dev(
 
     os.environ.setdefault("LIS_TOPIC_PREFIX", "")
     raise typer.Exit(asyncio.run(run_dev(reservations=reservations, seconds=seconds, seed=seed)))
+
+
+@cli.command()
+def schemas() -> None:
+    """Regenerate the canonical event JSON Schemas in ``schemas/`` from the models."""
+    from app.schemas import write_schemas
+
+    for path in write_schemas():
+        typer.echo(path)
 
 
 def main() -> None:

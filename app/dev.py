@@ -15,6 +15,7 @@ from rich.table import Table
 
 from app.devstack import Stack, load_directory, provision_ttlock
 from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step
 from app.domain.stay import Stay, step_stay
 from app.infra.ports import free_port
 from app.pms_simulator import TimedEvent, hotel_rooms, simulate_day
@@ -32,14 +33,24 @@ def demo_directory() -> PropertyDirectory:
 
 
 def expected_outcomes(events: list[TimedEvent], directory: PropertyDirectory) -> int:
-    """How many lock events the day should produce: the pure domain applied to the same events."""
+    """How many lock events the day should produce: the pure domain applied to the same events, every vendor call
+    succeeding."""
     stays: dict[str, Stay | None] = {}
+    sagas: dict[str, LockSaga] = {}
     total = 0
     for item in events:
         event = item.event
         locks = directory.locks_for_stay(event.rooms) if event.rooms else []
         stays[event.stay_id], commands = step_stay(stays.get(event.stay_id), event, locks, None)
-        total += len(commands)
+        for command in commands:
+            saga, outputs = step(sagas.get(command.lock.key) or new_saga(command.lock), command, event.occurred_at)
+            for call in outputs:
+                assert isinstance(call, VendorCall)
+                outcome = VendorOutcome(action=call.action, stay=call.record.stay, ok=True, vendor_ref="ref",
+                                        idempotency_key=call.record.idempotency_key)
+                saga, settled = step(saga, outcome, event.occurred_at)
+                total += len(settled)
+            sagas[command.lock.key] = saga
     return total
 
 

@@ -65,7 +65,8 @@ def simulate_day(tenant: str, region: str, property_id: str, rooms: list[str], *
         if room in departing:
             new_event(ReservationEventType.CHECKED_OUT, res, 2, None, None, None, rng.uniform(0.05, 0.35))
         elif rng.random() < 0.1:
-            new_event(ReservationEventType.MODIFIED, res, 2, room, at(-1, 15), at(leaves + 1, 11), rng.uniform(0.1, 0.9))
+            extended = at(leaves + 1, 11)
+            new_event(ReservationEventType.MODIFIED, res, 2, room, at(-1, 15), extended, rng.uniform(0.1, 0.9))
     arrivals = free + sorted(departing)
     for index, room in enumerate(arrivals):
         if limit and reservations >= limit:

@@ -7,6 +7,7 @@ first (by the credential's label, which carries the idempotency key) so a replay
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -37,7 +38,8 @@ class VendorCaller:
                 ref = await self._issue(port, lock, call, secret_for)
                 return _ok(call, ref)
             if call.action is LockAction.UPDATE:
-                assert record.vendor_ref is not None and record.requested_validity is not None
+                assert record.vendor_ref is not None
+                assert record.requested_validity is not None
                 await self._retry(lambda: port.update_validity(lock, record.vendor_ref or "",
                                                                record.requested_validity))  # type: ignore[arg-type]
                 return _ok(call, record.vendor_ref)
@@ -70,10 +72,8 @@ class VendorCaller:
             found = await self._find(port, lock, call.record)
             refs = [found.vendor_ref] if found is not None else []
         for ref in refs:
-            try:
+            with contextlib.suppress(CredentialNotFound):  # already gone: the goal of a revoke is reached
                 await self._retry(lambda ref=ref: port.revoke(lock, ref))  # type: ignore[misc]
-            except CredentialNotFound:
-                pass  # already gone: the goal of a revoke is reached
 
     async def _find(self, port: LockPort, lock: LockRef, record: CredentialRecord) -> IssuedCredential | None:
         listed = await self._retry(lambda: port.list_credentials(lock))

@@ -44,7 +44,8 @@ async def save_tenant(pool: asyncpg.Pool, tenant: str, region: str, name: str) -
     async with tenant_transaction(pool, tenant) as conn:
         await conn.execute(
             "INSERT INTO tenants (tenant_id, region, name) VALUES ($1, $2, $3) "
-            "ON CONFLICT (tenant_id) DO UPDATE SET region = EXCLUDED.region, name = EXCLUDED.name", tenant, region, name)
+            "ON CONFLICT (tenant_id) DO UPDATE SET region = EXCLUDED.region, name = EXCLUDED.name",
+            tenant, region, name)
 
 
 async def save_property_directory(pool: asyncpg.Pool, directory: PropertyDirectory) -> None:

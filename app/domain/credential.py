@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-
 import hashlib
 from datetime import datetime
 from enum import StrEnum

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import Field
+
 from app.domain.credential import CredentialKind, Frozen, LockRef, Validity, credential_label
 from app.domain.lock_event import LockAction, LockCommand, LockEvent, LockEventType, event_id
 
@@ -48,7 +50,7 @@ class CredentialRecord(Frozen):
 
 class LockSaga(Frozen):
     lock: LockRef
-    credentials: dict[str, CredentialRecord] = {}
+    credentials: dict[str, CredentialRecord] = Field(default_factory=dict)
 
 
 class VendorCall(Frozen):

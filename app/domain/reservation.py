@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-
 from enum import StrEnum
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -57,7 +56,8 @@ class ReservationEvent(Frozen):
 
     @builtins.property
     def validity(self) -> Validity:
-        assert self.arrival is not None and self.departure is not None
+        assert self.arrival is not None
+        assert self.departure is not None
         return Validity(starts_at=self.arrival, ends_at=self.departure)
 
 

@@ -93,7 +93,8 @@ class KafkaCluster:
         for node_id, port, controller_port in nodes:
             log_dir = root / f"node-{node_id}"
             config = root / f"server-{node_id}.properties"
-            config.write_text(_server_properties(node_id, port, controller_port, voters, log_dir, partitions, replication))
+            properties = _server_properties(node_id, port, controller_port, voters, log_dir, partitions, replication)
+            config.write_text(properties)
             cls._java(libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config))
             cluster.brokers.append(Broker(node_id, port, controller_port, log_dir, config))
         for broker in cluster.brokers:

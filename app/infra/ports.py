@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from pathlib import Path
-
-import os
 
 
 def free_port() -> int:

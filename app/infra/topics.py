@@ -6,12 +6,14 @@ consumer can keep a metadata snapshot of 0 partitions for it and crash every tab
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 TOPICS = ("pms.reservations", "lock.commands", "lock.events", "lock.dlq", "lock.audit", "lock.audit-anchors",
           "vendor.webhooks", "ops.commands", "edge.offline-sync")
-TABLES = ("stays", "lock_sagas")
+TABLES = ("stays", "lock_sagas", "lock_status")
 
 
 async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4, replication: int = 1,
@@ -27,9 +29,7 @@ async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4
                                 topic_configs={"cleanup.policy": "compact"}) for table in TABLES]
         missing = [topic for topic in wanted if topic.name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently by another worker
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # created concurrently by another worker
     finally:
         await admin.close()

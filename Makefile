@@ -1,0 +1,31 @@
+# One command per habit. Everything runs from the project's own virtualenv; `make setup` builds it on a fresh machine
+# (Python packages from PyPI, Apache Kafka's jars from Maven Central) and is a dependency of every other target.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup dev test lint typecheck bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+	$(BIN)/python -c "from app.infra.kafka import kafka_libs; print('kafka jars:', kafka_libs())"
+
+dev: setup  ## the service on its embedded default, fed a simulated hotel day
+	$(BIN)/lis dev
+
+test: setup  ## every test: unit, agents, contract, integration, e2e (starts Kafka and PostgreSQL itself)
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
