@@ -8,17 +8,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faust import StreamT
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from agents.dead_letters import dead_letter
 from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
 from app.domain.errors import LockError
-from app.domain.lock_event import LockCommand, LockEvent
-from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, step
+from app.domain.lock_event import LockEvent, LockInput
+from app.domain.lock_saga import DeadLetter, LockSaga, Output, RetryPolicy, VendorCall, VendorOutcome, step
+from app.metrics import RETRIES_SCHEDULED
 from app.runtime import runtime
+from app.settings import settings
 from app.streams import app, lock_audit, lock_commands, lock_events
 from app.vendor_calls import failed_outcome
 from tables.sagas import read_lock_saga, write_lock_saga
+
+LOCK_INPUT: TypeAdapter[LockInput] = TypeAdapter(LockInput)
+POLICY = RetryPolicy(max_attempts=settings.retry_max_attempts)
 
 
 @app.agent(lock_commands, concurrency=1)
@@ -30,17 +35,17 @@ async def run_lock_sagas(stream: StreamT[bytes]) -> AsyncIterator[list[dict[str,
 
 
 async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
-    """Advance one lock's saga by one command, performing the vendor calls it asks for."""
+    """Advance one lock's saga by one command or retry tick, performing the vendor calls it asks for."""
     try:
-        command = LockCommand.model_validate_json(value or b"")
+        item = LOCK_INPUT.validate_json(value or b"")
     except ValidationError as err:
         await dead_letter(lock_commands.get_topic_name(), key, value, f"malformed lock command: {err}")
         return []
-    saga = read_lock_saga(key, command.lock)
-    saga, outputs = step(saga, command, datetime.now(UTC))
+    saga = read_lock_saga(key, item.lock)
+    saga, outputs = step(saga, item, datetime.now(UTC), POLICY)
     await _save(key, saga)
     emitted: list[LockEvent] = []
-    pending = deque(outputs)
+    pending: deque[Output] = deque(outputs)
     while pending:
         output = pending.popleft()
         if isinstance(output, LockEvent):
@@ -50,11 +55,16 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
             await _audit(audit_outcome(output))
             await sent
             emitted.append(output)
-            continue
-        await _audit(audit_intent(saga.lock, output, datetime.now(UTC)))
-        outcome = await _carry_out(saga, output)
-        saga, more = step(saga, outcome, datetime.now(UTC))
-        pending.extend(more)
+        elif isinstance(output, DeadLetter):
+            await dead_letter(lock_commands.get_topic_name(), key, output.command.model_dump_json().encode(),
+                              output.reason)
+        else:
+            await _audit(audit_intent(saga.lock, output, datetime.now(UTC)))
+            outcome = await _carry_out(saga, output)
+            if outcome.retryable and not outcome.ok:
+                RETRIES_SCHEDULED.labels(saga.lock.vendor).inc()
+            saga, more = step(saga, outcome, datetime.now(UTC), POLICY)
+            pending.extend(more)
     await _save(key, saga)
     return emitted
 
@@ -76,3 +86,5 @@ async def _save(key: str, saga: LockSaga) -> None:
     """Write the saga and wait until its changelog record is on the broker: intent is durable before acting."""
     write_lock_saga(key, saga)
     await app.producer.flush()
+
+

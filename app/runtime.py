@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.domain.breaker import BreakerSettings
 from app.domain.credential import LockRef, Vendor
 from app.domain.directory import LockDirectory
 from app.domain.lock_port import LockPort
@@ -16,7 +17,7 @@ from app.domain.lock_saga import CredentialRecord
 from app.security.envelope import KeyStore, LocalKeyStore
 from app.security.pseudonym import passcode_for
 from app.settings import settings
-from app.vendor_calls import VendorCaller
+from app.vendor_calls import RetrySettings, VendorCaller
 
 
 class PortSource(Protocol):
@@ -33,6 +34,14 @@ class Runtime:
     def secret_for(self, lock: LockRef, record: CredentialRecord, attempt: int) -> str | None:
         """The credential's secret part: a derived PIN for passcodes (never stored in clear)."""
         return passcode_for(self.keys, lock.tenant, record.idempotency_key, attempt)
+
+
+def caller_from_settings() -> VendorCaller:
+    retry = RetrySettings(quick_attempts=settings.quick_attempts, delay_base_s=settings.retry_base_s,
+                          delay_cap_s=settings.retry_cap_s)
+    breaker = BreakerSettings(window_s=settings.breaker_window_s, min_calls=settings.breaker_min_calls,
+                              failure_rate=settings.breaker_failure_rate, open_s=settings.breaker_open_s)
+    return VendorCaller(retry=retry, breaker=breaker)
 
 
 _installed: Runtime | None = None
@@ -55,8 +64,6 @@ async def runtime() -> Runtime:
             raise RuntimeError("DATABASE_URL is not set: the worker needs the lock directory in PostgreSQL")
         pool = await create_pool(settings.database_url)
         keys = LocalKeyStore.from_file(settings.key_file)
-        _installed = Runtime(
-            directory=PostgresDirectory(pool), ports=VendorPorts(pool, keys), keys=keys,
-            caller=VendorCaller(attempts=settings.vendor_attempts, backoff_cap_s=settings.vendor_backoff_cap_s),
-        )
+        _installed = Runtime(directory=PostgresDirectory(pool), ports=VendorPorts(pool, keys), keys=keys,
+                             caller=caller_from_settings())
     return _installed

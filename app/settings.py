@@ -20,8 +20,15 @@ class Settings(BaseModel):
     web_port: int = 6066
     master_key_file: Path | None = None
     session_timeout_s: float = Field(default=30.0, gt=0)
-    vendor_attempts: int = Field(default=4, ge=1)
-    vendor_backoff_cap_s: float = 2.0
+    quick_attempts: int = Field(default=2, ge=1, description="in-place attempts of one vendor call")
+    retry_base_s: float = Field(default=1.0, gt=0, description="first delayed retry waits up to this long")
+    retry_cap_s: float = Field(default=60.0, gt=0, description="no delayed retry waits longer")
+    retry_max_attempts: int = Field(default=6, ge=1, description="delayed attempts before a saga step fails")
+    retry_scan_s: float = Field(default=1.0, gt=0, description="how often the retry timer looks for due retries")
+    breaker_window_s: float = 30.0
+    breaker_min_calls: int = 10
+    breaker_failure_rate: float = 0.5
+    breaker_open_s: float = 15.0
 
     @property
     def broker_url(self) -> str:
@@ -48,8 +55,15 @@ _ENV = {
     "LIS_WEB_PORT": "web_port",
     "LIS_MASTER_KEY_FILE": "master_key_file",
     "LIS_SESSION_TIMEOUT_S": "session_timeout_s",
-    "LIS_VENDOR_ATTEMPTS": "vendor_attempts",
-    "LIS_VENDOR_BACKOFF_CAP_S": "vendor_backoff_cap_s",
+    "LIS_QUICK_ATTEMPTS": "quick_attempts",
+    "LIS_RETRY_BASE_S": "retry_base_s",
+    "LIS_RETRY_CAP_S": "retry_cap_s",
+    "LIS_RETRY_MAX_ATTEMPTS": "retry_max_attempts",
+    "LIS_RETRY_SCAN_S": "retry_scan_s",
+    "LIS_BREAKER_WINDOW_S": "breaker_window_s",
+    "LIS_BREAKER_MIN_CALLS": "breaker_min_calls",
+    "LIS_BREAKER_FAILURE_RATE": "breaker_failure_rate",
+    "LIS_BREAKER_OPEN_S": "breaker_open_s",
 }
 
 

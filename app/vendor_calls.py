@@ -1,65 +1,94 @@
 """Carries out a saga's :class:`VendorCall` through the LockPort and reports a :class:`VendorOutcome`.
 
-Retryable errors are retried with exponential backoff and full jitter (tenacity) up to a small cap; what is still
-failing after that is reported as a failed outcome with its canonical cause. ``reconcile`` calls look on the lock
+A call gets a few quick in-place attempts (tenacity, exponential backoff with full jitter, milliseconds) to ride out
+a busy gateway; what still fails with a retryable error is reported as retryable with a delay (full jitter, capped,
+never below a vendor's Retry-After), and the saga schedules it without blocking the lock's partition. A circuit
+breaker per tenant and vendor makes calls fail fast while the vendor is down. ``reconcile`` calls look on the lock
 first (by the credential's label, which carries the idempotency key) so a replay never issues twice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from app.domain.breaker import BreakerSettings, BreakerState, CircuitBreaker
 from app.domain.credential import CredentialKind, IssuedCredential, IssueRequest, LockRef
-from app.domain.errors import CredentialNotFound, DuplicateCredential, LockError, RateLimited
+from app.domain.errors import CredentialNotFound, DuplicateCredential, LockError, RateLimited, VendorUnavailable
 from app.domain.lock_event import LockAction
 from app.domain.lock_port import LockPort
 from app.domain.lock_saga import CredentialRecord, VendorCall, VendorOutcome
+from app.metrics import BREAKER_OPEN, VENDOR_CALLS
 
 T = TypeVar("T")
 SecretFor = Callable[[LockRef, CredentialRecord, int], str | None]
 PIN_ATTEMPTS = 3
 
 
+@dataclass
+class RetrySettings:
+    quick_attempts: int = 2
+    quick_base_s: float = 0.05
+    quick_cap_s: float = 0.5
+    delay_base_s: float = 1.0
+    delay_cap_s: float = 60.0
+
+
+@dataclass
 class VendorCaller:
-    def __init__(self, *, attempts: int = 4, backoff_cap_s: float = 2.0, backoff_base_s: float = 0.05) -> None:
-        self._attempts = attempts
-        self._cap = backoff_cap_s
-        self._base = backoff_base_s
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    clock: Callable[[], float] = time.monotonic
+    breakers: dict[tuple[str, str], CircuitBreaker] = field(default_factory=dict)
 
     async def carry_out(self, port: LockPort, lock: LockRef, call: VendorCall, secret_for: SecretFor) -> VendorOutcome:
         """Perform ``call`` and report what happened; never raises a :class:`LockError`."""
         record = call.record
+        ref: str | None
         try:
             if call.action is LockAction.ISSUE:
                 ref = await self._issue(port, lock, call, secret_for)
-                return _ok(call, ref)
-            if call.action is LockAction.UPDATE:
-                assert record.vendor_ref is not None
-                assert record.requested_validity is not None
-                await self._retry(lambda: port.update_validity(lock, record.vendor_ref or "",
-                                                               record.requested_validity))  # type: ignore[arg-type]
-                return _ok(call, record.vendor_ref)
-            await self._revoke(port, lock, call)
-            return _ok(call, record.vendor_ref)
+            elif call.action is LockAction.UPDATE:
+                vendor_ref, validity = record.vendor_ref, record.requested_validity
+                assert vendor_ref is not None
+                assert validity is not None
+                await self._guarded(lock, lambda: port.update_validity(lock, vendor_ref, validity))
+                ref = vendor_ref
+            else:
+                ref = record.vendor_ref
+                await self._revoke(port, lock, call)
         except LockError as err:
-            return failed_outcome(call, err)
+            VENDOR_CALLS.labels(lock.vendor, call.action, err.cause).inc()
+            return failed_outcome(call, err, self._delay(record, err))
+        VENDOR_CALLS.labels(lock.vendor, call.action, "ok").inc()
+        return VendorOutcome(action=call.action, stay=record.stay, idempotency_key=record.idempotency_key,
+                             ok=True, vendor_ref=ref)
+
+    def breaker_states(self) -> dict[str, str]:
+        """Each tenant/vendor breaker's state, for the ops view."""
+        return {f"{tenant}/{vendor}": breaker.state.value for (tenant, vendor), breaker in self.breakers.items()}
 
     async def _issue(self, port: LockPort, lock: LockRef, call: VendorCall, secret_for: SecretFor) -> str:
         record = call.record
+        assert record.validity is not None
+        validity = record.validity
         if call.reconcile:
             found = await self._find(port, lock, record)
             if found is not None:
+                if found.validity is not None and found.validity != validity:
+                    await self._guarded(lock, lambda: port.update_validity(lock, found.vendor_ref, validity))
                 return found.vendor_ref
-        assert record.validity is not None
         for attempt in range(PIN_ATTEMPTS):
-            request = IssueRequest(lock=lock, kind=record.kind, validity=record.validity, label=record.label,
+            request = IssueRequest(lock=lock, kind=record.kind, validity=validity, label=record.label,
                                    secret=secret_for(lock, record, attempt))
             try:
-                issued = await self._retry(lambda req=request: port.issue(req))  # type: ignore[misc]
+                issued = await self._guarded(lock, lambda req=request: port.issue(req))  # type: ignore[misc]
                 return issued.vendor_ref
             except DuplicateCredential:
                 if record.kind is not CredentialKind.PASSCODE or attempt == PIN_ATTEMPTS - 1:
@@ -73,47 +102,54 @@ class VendorCaller:
             refs = [found.vendor_ref] if found is not None else []
         for ref in refs:
             with contextlib.suppress(CredentialNotFound):  # already gone: the goal of a revoke is reached
-                await self._retry(lambda ref=ref: port.revoke(lock, ref))  # type: ignore[misc]
+                await self._guarded(lock, lambda ref=ref: port.revoke(lock, ref))  # type: ignore[misc]
 
     async def _find(self, port: LockPort, lock: LockRef, record: CredentialRecord) -> IssuedCredential | None:
-        listed = await self._retry(lambda: port.list_credentials(lock))
+        listed = await self._guarded(lock, lambda: port.list_credentials(lock))
         return next((cred for cred in listed if cred.label == record.label), None)
 
-    async def _retry(self, operation: Callable[[], Awaitable[T]]) -> T:
+    async def _guarded(self, lock: LockRef, operation: Callable[[], Awaitable[T]]) -> T:
+        """A few quick attempts of ``operation``, each allowed by and reported to the tenant's vendor breaker."""
+        breaker = self.breakers.setdefault((lock.tenant, lock.vendor), CircuitBreaker(self.breaker))
+
+        async def attempt() -> T:
+            if not breaker.allow(self.clock()):
+                raise VendorUnavailable(f"circuit open for {lock.tenant}/{lock.vendor}", vendor_code="circuit_open")
+            try:
+                result = await operation()
+            except LockError as err:
+                self._record(breaker, lock, not err.retryable)  # a refusal is an answer: the vendor is up
+                raise
+            self._record(breaker, lock, True)
+            return result
+
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
-            wait=_RetryAfterOrJitter(self._base, self._cap),
-            retry=retry_if_exception(lambda err: isinstance(err, LockError) and err.retryable),
+            stop=stop_after_attempt(self.retry.quick_attempts),
+            wait=wait_random_exponential(multiplier=self.retry.quick_base_s, max=self.retry.quick_cap_s),
+            retry=retry_if_exception(lambda err: isinstance(err, LockError) and err.retryable
+                                     and err.vendor_code != "circuit_open"),
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                return await operation()
+        async for trial in retrying:
+            with trial:
+                return await attempt()
         raise AssertionError("unreachable")
 
+    def _record(self, breaker: CircuitBreaker, lock: LockRef, ok: bool) -> None:
+        breaker.record(ok, self.clock())
+        BREAKER_OPEN.labels(lock.tenant, lock.vendor).set(breaker.state is not BreakerState.CLOSED)
 
-class _RetryAfterOrJitter(wait_random_exponential):
-    """Full-jitter exponential backoff, but never sooner than a vendor's own Retry-After."""
-
-    def __init__(self, base: float, cap: float) -> None:
-        super().__init__(multiplier=base, max=cap)
-        self._cap = cap
-
-    def __call__(self, retry_state: object) -> float:
-        delay = float(super().__call__(retry_state))  # type: ignore[arg-type]
-        outcome = getattr(retry_state, "outcome", None)
-        err = outcome.exception() if outcome is not None else None
+    def _delay(self, record: CredentialRecord, err: LockError) -> float:
+        """Full jitter: uniform in [0, min(cap, base·2^attempts)], but never before a vendor's Retry-After."""
+        ceiling = min(self.retry.delay_cap_s, self.retry.delay_base_s * 2 ** record.attempts)
+        delay = random.uniform(0, ceiling)
         if isinstance(err, RateLimited) and err.retry_after:
-            return min(max(delay, err.retry_after), self._cap)
+            delay = max(delay, min(err.retry_after, self.retry.delay_cap_s))
         return delay
 
 
-def failed_outcome(call: VendorCall, err: LockError) -> VendorOutcome:
+def failed_outcome(call: VendorCall, err: LockError, retry_delay_s: float = 0.0) -> VendorOutcome:
     """The outcome of a call that ended in ``err``; the detail names the canonical cause and the vendor's code."""
     return VendorOutcome(action=call.action, stay=call.record.stay, idempotency_key=call.record.idempotency_key,
-                         ok=False, error_cause=err.cause, detail=f"{err.cause} ({err.vendor_code or '-'})")
-
-
-def _ok(call: VendorCall, vendor_ref: str | None) -> VendorOutcome:
-    return VendorOutcome(action=call.action, stay=call.record.stay, idempotency_key=call.record.idempotency_key,
-                         ok=True, vendor_ref=vendor_ref)
+                         ok=False, error_cause=err.cause, detail=f"{err.cause} ({err.vendor_code or '-'})",
+                         retryable=err.retryable, retry_delay_s=retry_delay_s)

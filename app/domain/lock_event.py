@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from app.domain.credential import CredentialKind, Frozen, LockRef, Validity
 
@@ -23,8 +24,11 @@ class LockAction(StrEnum):
 
 
 class LockCommand(Frozen):
-    """What the reservation flow asks of one lock for one stay; keyed by the lock on ``lock.commands``."""
+    """What the reservation flow asks of one lock for one stay; keyed by the lock on ``lock.commands``.
 
+    ``replay`` is set by ``lis dlq replay``: it asks the saga to try again a command it had settled as failed."""
+
+    type: Literal["command"] = "command"
     action: LockAction
     lock: LockRef
     stay: str
@@ -33,6 +37,20 @@ class LockCommand(Frozen):
     validity: Validity | None = None
     guest_ref: str | None = None
     cause: str
+    replay: bool = False
+
+
+class RetryDue(Frozen):
+    """Sent on ``lock.commands`` by the retry timer: attempt ``attempt`` of a delayed vendor call is due."""
+
+    type: Literal["retry"] = "retry"
+    lock: LockRef
+    stay: str
+    idempotency_key: str
+    attempt: int
+
+
+LockInput = Annotated[LockCommand | RetryDue, Field(discriminator="type")]
 
 
 class LockEventType(StrEnum):

@@ -2,19 +2,25 @@
 
 The saga of one lock holds one record per stay. A command first records its intent and idempotency key (status
 ``issuing``/``revoking``/``updating``) and asks for a vendor call; the call's outcome settles the record and produces
-the canonical lock event. A command that finds an intent already recorded is a replay after a crash: the vendor
-call is asked for again with ``reconcile=True`` so the executor looks for the credential on the lock before acting.
+the canonical lock event. A command that finds its own intent already recorded is a replay after a crash: the call is
+asked for again with ``reconcile=True`` so the executor looks on the lock before acting.
+
+A retryable failure does not block the lock: the record keeps its intent with ``retry_at`` set, and the retry timer
+sends a :class:`RetryDue` when it is time. A newer command for the same stay that arrives meanwhile is queued on the
+record and applied right after the in-flight action settles, so it is never lost and never overtakes it. A call that
+exhausts its attempts settles as failed, emits the failure event and a dead letter; a revoke is never given up: it
+alerts once and keeps retrying at the capped interval, because a departed guest's key must stop working.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import Field
 
 from app.domain.credential import CredentialKind, Frozen, LockRef, Validity, credential_label
-from app.domain.lock_event import LockAction, LockCommand, LockEvent, LockEventType, event_id
+from app.domain.lock_event import LockAction, LockCommand, LockEvent, LockEventType, RetryDue, event_id
 
 
 class CredentialStatus(StrEnum):
@@ -42,6 +48,9 @@ class CredentialRecord(Frozen):
     vendor_ref: str | None = None
     guest_ref: str | None = None
     cause: str = ""
+    attempts: int = 0
+    retry_at: datetime | None = None
+    queued: LockCommand | None = None
 
     @property
     def label(self) -> str:
@@ -53,6 +62,12 @@ class LockSaga(Frozen):
     credentials: dict[str, CredentialRecord] = Field(default_factory=dict)
 
 
+class RetryPolicy(Frozen):
+    """How many vendor attempts a saga step gets before it is settled as failed (revokes alert, then go on)."""
+
+    max_attempts: int = 6
+
+
 class VendorCall(Frozen):
     """Ask the executor to act on the vendor; ``reconcile`` means: look on the lock first, adopt what is there."""
 
@@ -62,7 +77,7 @@ class VendorCall(Frozen):
 
 
 class VendorOutcome(Frozen):
-    """What happened at the vendor for a :class:`VendorCall`."""
+    """What happened at the vendor for a :class:`VendorCall`; ``retry_delay_s`` is the jittered backoff to wait."""
 
     action: LockAction
     stay: str
@@ -71,20 +86,39 @@ class VendorOutcome(Frozen):
     vendor_ref: str | None = None
     error_cause: str | None = None
     detail: str | None = None
+    retryable: bool = False
+    retry_delay_s: float = 0.0
 
 
-Output = VendorCall | LockEvent
+class DeadLetter(Frozen):
+    """A command the saga could not carry out, for ``lock.dlq`` (replayable with ``lis dlq replay``)."""
+
+    command: LockCommand
+    reason: str
 
 
-def step(saga: LockSaga, item: LockCommand | VendorOutcome, now: datetime) -> tuple[LockSaga, list[Output]]:
-    """Advance one lock's saga by one command or one vendor outcome."""
+Output = VendorCall | LockEvent | DeadLetter
+Input = LockCommand | RetryDue | VendorOutcome
+
+
+def step(saga: LockSaga, item: Input, now: datetime, policy: RetryPolicy | None = None
+         ) -> tuple[LockSaga, list[Output]]:
+    """Advance one lock's saga by one command, retry tick or vendor outcome."""
     if isinstance(item, LockCommand):
         return _on_command(saga, item)
-    return _on_outcome(saga, item, now)
+    if isinstance(item, RetryDue):
+        return _on_retry(saga, item)
+    return _on_outcome(saga, item, now, policy or RetryPolicy())
 
 
 def new_saga(lock: LockRef) -> LockSaga:
     return LockSaga(lock=lock)
+
+
+def due_retries(saga: LockSaga, now: datetime) -> list[RetryDue]:
+    """The delayed vendor calls of this lock whose time has come."""
+    return [RetryDue(lock=saga.lock, stay=r.stay, idempotency_key=r.idempotency_key, attempt=r.attempts)
+            for r in saga.credentials.values() if r.retry_at is not None and r.retry_at <= now]
 
 
 def _with(saga: LockSaga, record: CredentialRecord) -> LockSaga:
@@ -96,9 +130,12 @@ def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output
     if current is not None and cmd.sequence < current.sequence:
         return saga, []  # older than what this lock already applied for the stay
     if current is not None and current.status in IN_FLIGHT:
-        # Replay after a crash between recording the intent and settling it.
-        action = IN_FLIGHT[current.status]
-        return saga, [VendorCall(action=action, record=current, reconcile=True)]
+        if cmd.sequence > current.sequence or (cmd.replay and cmd.sequence == current.sequence):
+            return _with(saga, current.model_copy(update={"queued": cmd})), []
+        if current.retry_at is not None:
+            return saga, []  # the retry timer owns this intent
+        # The same command again: a replay after a crash between recording the intent and settling it.
+        return saga, [VendorCall(action=IN_FLIGHT[current.status], record=current, reconcile=True)]
     if cmd.action is LockAction.ISSUE:
         return _issue(saga, cmd, current)
     if cmd.action is LockAction.UPDATE:
@@ -107,7 +144,7 @@ def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output
         if current.validity == cmd.validity:
             return saga, []
         record = current.model_copy(update={"status": CredentialStatus.UPDATING, "sequence": cmd.sequence,
-                                            "requested_validity": cmd.validity, "cause": cmd.cause})
+                                            "requested_validity": cmd.validity, "cause": cmd.cause, "attempts": 0})
         return _with(saga, record), [VendorCall(action=LockAction.UPDATE, record=record)]
     return _revoke(saga, cmd, current)
 
@@ -115,7 +152,7 @@ def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output
 def _issue(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) -> tuple[LockSaga, list[Output]]:
     if current is not None and current.status is CredentialStatus.ISSUED:
         return saga, []  # already on the lock: a duplicate delivery
-    if current is not None and current.sequence == cmd.sequence:
+    if current is not None and current.sequence == cmd.sequence and not cmd.replay:
         return saga, []  # this very command was settled before (failed or revoked): never act twice
     record = CredentialRecord(
         stay=cmd.stay, sequence=cmd.sequence, idempotency_key=f"{saga.lock.key}|{cmd.stay}|{cmd.sequence}",
@@ -134,8 +171,18 @@ def _revoke(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) 
     if current.status in (CredentialStatus.REVOKED, CredentialStatus.ISSUE_FAILED):
         return _with(saga, current.model_copy(update={"sequence": cmd.sequence})), []
     record = current.model_copy(update={"status": CredentialStatus.REVOKING, "sequence": cmd.sequence,
-                                        "cause": cmd.cause})
+                                        "cause": cmd.cause, "attempts": 0})
     return _with(saga, record), [VendorCall(action=LockAction.REVOKE, record=record)]
+
+
+def _on_retry(saga: LockSaga, due: RetryDue) -> tuple[LockSaga, list[Output]]:
+    current = saga.credentials.get(due.stay)
+    if (current is None or current.idempotency_key != due.idempotency_key or current.status not in IN_FLIGHT
+            or current.retry_at is None or current.attempts != due.attempt):
+        return saga, []  # settled, superseded, or a duplicate tick
+    record = current.model_copy(update={"retry_at": None})
+    # A retried call reconciles: the failed attempt (a timeout, say) may have reached the lock after all.
+    return _with(saga, record), [VendorCall(action=IN_FLIGHT[current.status], record=record, reconcile=True)]
 
 
 _SETTLED = {
@@ -148,23 +195,57 @@ _SETTLED = {
 }
 
 
-def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime) -> tuple[LockSaga, list[Output]]:
+def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: RetryPolicy
+                ) -> tuple[LockSaga, list[Output]]:
     current = saga.credentials.get(outcome.stay)
     if current is None or current.idempotency_key != outcome.idempotency_key or current.status not in IN_FLIGHT:
         return saga, []  # an outcome for an intent that is no longer current
+    if not outcome.ok and outcome.retryable:
+        attempts = current.attempts + 1
+        if attempts < policy.max_attempts or outcome.action is LockAction.REVOKE:
+            retry_at = now + timedelta(seconds=outcome.retry_delay_s)
+            record = current.model_copy(update={"attempts": attempts, "retry_at": retry_at})
+            alert: list[Output] = []
+            if attempts == policy.max_attempts:  # a revoke that keeps failing: tell people, keep trying
+                alert = [_event(saga.lock, current, outcome, LockEventType.KEY_REVOKE_FAILED, now),
+                         DeadLetter(command=_command_of(saga.lock, current), reason=_reason(outcome, attempts))]
+            return _with(saga, record), alert
     status, event_type = _SETTLED[(outcome.action, outcome.ok)]
-    changes: dict[str, object] = {"status": status, "requested_validity": None}
+    changes: dict[str, object] = {"status": status, "requested_validity": None, "retry_at": None, "queued": None}
     if outcome.vendor_ref is not None:
         changes["vendor_ref"] = outcome.vendor_ref
     if outcome.action is LockAction.UPDATE and outcome.ok:
         changes["validity"] = current.requested_validity
     record = current.model_copy(update=changes)
-    lock = saga.lock
-    event = LockEvent(
-        event_id=event_id(f"{current.idempotency_key}|{current.sequence}", event_type), type=event_type,
+    settled = _with(saga, record)
+    outputs: list[Output] = [_event(saga.lock, record, outcome, event_type, now)]
+    if not outcome.ok:
+        outputs.append(DeadLetter(command=_command_of(saga.lock, current),
+                                  reason=_reason(outcome, current.attempts + 1)))
+    if current.queued is not None:
+        settled, more = _on_command(settled, current.queued)
+        outputs.extend(more)
+    return settled, outputs
+
+
+def _event(lock: LockRef, record: CredentialRecord, outcome: VendorOutcome, event_type: LockEventType,
+           now: datetime) -> LockEvent:
+    return LockEvent(
+        event_id=event_id(f"{record.idempotency_key}|{record.sequence}", event_type), type=event_type,
         tenant=lock.tenant, region=lock.region, property=lock.property, lock_id=lock.lock_id, vendor=lock.vendor,
-        stay=current.stay, guest_ref=current.guest_ref, credential_ref=record.vendor_ref, validity=record.validity,
-        cause=current.cause if outcome.ok else f"{current.cause}: {outcome.error_cause}", detail=outcome.detail,
+        stay=record.stay, guest_ref=record.guest_ref, credential_ref=record.vendor_ref, validity=record.validity,
+        cause=record.cause if outcome.ok else f"{record.cause}: {outcome.error_cause}", detail=outcome.detail,
         occurred_at=now,
     )
-    return _with(saga, record), [event]
+
+
+def _command_of(lock: LockRef, record: CredentialRecord) -> LockCommand:
+    action = IN_FLIGHT[record.status]
+    validity = record.requested_validity if action is LockAction.UPDATE else record.validity
+    return LockCommand(action=action, lock=lock, stay=record.stay, sequence=record.sequence, kind=record.kind,
+                       validity=validity if action is not LockAction.REVOKE else None, guest_ref=record.guest_ref,
+                       cause=record.cause)
+
+
+def _reason(outcome: VendorOutcome, attempts: int) -> str:
+    return f"{outcome.action} failed after {attempts} attempt(s): {outcome.error_cause} ({outcome.detail or '-'})"

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.domain.lock_event import LockAction, LockEvent, LockEventType
-from app.domain.lock_saga import CredentialStatus, LockSaga, VendorCall, VendorOutcome, new_saga, step
+from app.domain.lock_event import RetryDue
+from app.domain.lock_saga import (
+    CredentialStatus,
+    DeadLetter,
+    LockSaga,
+    RetryPolicy,
+    VendorCall,
+    VendorOutcome,
+    due_retries,
+    new_saga,
+    step,
+)
 from tests.builders import command, lock
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -94,9 +105,12 @@ def test_revoke_before_any_issue_leaves_a_tombstone_that_blocks_the_late_issue()
 
 def test_failed_issue_emits_issue_failed_with_the_cause_and_is_not_retried_by_a_duplicate() -> None:
     saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, (event,) = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    saga, (event, letter) = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
     assert isinstance(event, LockEvent)
     assert event.type is LockEventType.KEY_ISSUE_FAILED
+    assert isinstance(letter, DeadLetter)
+    assert letter.command.action is LockAction.ISSUE
+    assert "vendor_unavailable" in letter.reason
     assert "vendor_unavailable" in event.cause
     _, again = step(saga, command(LockAction.ISSUE), NOW)
     assert again == []
@@ -106,7 +120,7 @@ def test_update_changes_validity_only_when_the_vendor_confirms() -> None:
     saga, (call,) = step(issued_saga(), command(LockAction.UPDATE, sequence=2, nights=4), NOW)
     assert isinstance(call, VendorCall)
     before = saga.credentials["t1/p1/R1"].validity
-    failed, (event,) = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    failed, (event, _) = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
     assert event.type is LockEventType.KEY_UPDATE_FAILED  # type: ignore[union-attr]
     assert failed.credentials["t1/p1/R1"].validity == before
     done, (event,) = step(saga, settle(saga, call, ref="passcode:1"), NOW)
@@ -130,3 +144,88 @@ def test_outcome_for_a_superseded_intent_is_ignored() -> None:
     assert outputs == []
     assert unchanged == saga
     assert isinstance(call, VendorCall)
+
+
+def transient(call: VendorCall, delay: float = 5.0) -> VendorOutcome:
+    return VendorOutcome(action=call.action, stay=call.record.stay, idempotency_key=call.record.idempotency_key,
+                         ok=False, retryable=True, retry_delay_s=delay, error_cause="vendor_unavailable")
+
+
+def test_a_retryable_failure_schedules_a_delayed_retry_instead_of_failing() -> None:
+    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, outputs = step(saga, transient(call), NOW)  # type: ignore[arg-type]
+    record = saga.credentials["t1/p1/R1"]
+    assert outputs == []
+    assert record.status is CredentialStatus.ISSUING
+    assert record.attempts == 1
+    assert record.retry_at == NOW + timedelta(seconds=5)
+    assert due_retries(saga, NOW) == []
+    (due,) = due_retries(saga, NOW + timedelta(seconds=5))
+    saga, (retry,) = step(saga, due, NOW)
+    assert isinstance(retry, VendorCall)
+    assert retry.reconcile is True, "a retry after a timeout must look on the lock first"
+    _, again = step(saga, due, NOW)
+    assert again == [], "a duplicate retry tick must not call the vendor twice"
+
+
+def test_issue_gives_up_after_max_attempts_with_a_failure_event_and_a_dead_letter() -> None:
+    policy = RetryPolicy(max_attempts=3)
+    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    outputs: list[object] = []
+    for _ in range(3):
+        saga, outputs = step(saga, transient(call), NOW, policy)  # type: ignore[arg-type]
+        if outputs:
+            break
+        (due,) = due_retries(saga, NOW + timedelta(minutes=1))
+        saga, (call,) = step(saga, due, NOW, policy)  # type: ignore[assignment]
+    event, letter = outputs
+    assert event.type is LockEventType.KEY_ISSUE_FAILED  # type: ignore[attr-defined]
+    assert isinstance(letter, DeadLetter)
+    assert "after 3 attempt(s)" in letter.reason
+    assert saga.credentials["t1/p1/R1"].status is CredentialStatus.ISSUE_FAILED
+
+
+def test_a_revoke_never_gives_up_it_alerts_once_and_keeps_retrying() -> None:
+    policy = RetryPolicy(max_attempts=2)
+    saga, (call,) = step(issued_saga(), command(LockAction.REVOKE, sequence=2), NOW)
+    alerts = []
+    for _ in range(4):
+        saga, outputs = step(saga, transient(call), NOW, policy)  # type: ignore[arg-type]
+        alerts.extend(outputs)
+        (due,) = due_retries(saga, NOW + timedelta(minutes=1))
+        saga, (call,) = step(saga, due, NOW, policy)  # type: ignore[assignment]
+    assert [type(a).__name__ for a in alerts] == ["LockEvent", "DeadLetter"]
+    assert alerts[0].type is LockEventType.KEY_REVOKE_FAILED  # type: ignore[attr-defined]
+    assert saga.credentials["t1/p1/R1"].status is CredentialStatus.REVOKING
+
+
+def test_a_checkout_during_a_pending_issue_retry_is_applied_right_after_the_issue_settles() -> None:
+    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step(saga, transient(call), NOW)  # type: ignore[arg-type]
+    saga, outputs = step(saga, command(LockAction.REVOKE, sequence=2), NOW)
+    assert outputs == [], "the revoke waits: it must not overtake the issue"
+    (due,) = due_retries(saga, NOW + timedelta(seconds=5))
+    saga, (retry,) = step(saga, due, NOW)
+    saga, outputs = step(saga, settle(saga, retry), NOW)  # type: ignore[arg-type]
+    issued, revoke = outputs
+    assert issued.type is LockEventType.KEY_ISSUED  # type: ignore[union-attr]
+    assert isinstance(revoke, VendorCall)
+    assert revoke.action is LockAction.REVOKE
+    assert revoke.record.vendor_ref == "passcode:1"
+
+
+def test_dead_letter_replay_tries_a_failed_issue_again() -> None:
+    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, (_, letter) = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    assert isinstance(letter, DeadLetter)
+    _, outputs = step(saga, letter.command.model_copy(update={"replay": True}), NOW)
+    (again,) = outputs
+    assert isinstance(again, VendorCall)
+    assert again.action is LockAction.ISSUE
+
+
+def test_retry_ticks_for_superseded_attempts_are_ignored() -> None:
+    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step(saga, transient(call), NOW)  # type: ignore[arg-type]
+    stale = RetryDue(lock=lock(), stay="t1/p1/R1", idempotency_key=call.record.idempotency_key, attempt=0)
+    assert step(saga, stale, NOW)[1] == []

@@ -1,0 +1,13 @@
+"""Prometheus metrics of the worker (served at ``/metrics`` by the Faust web server)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+VENDOR_CALLS = Counter("lis_vendor_calls_total", "Vendor calls by vendor, action and outcome",
+                       ["vendor", "action", "outcome"])
+BREAKER_OPEN = Gauge("lis_circuit_open", "1 while the circuit breaker of a tenant's vendor is open or half-open",
+                     ["tenant", "vendor"])
+DEAD_LETTERS = Counter("lis_dead_letters_total", "Records sent to lock.dlq, by source topic", ["source"])
+RETRIES_SCHEDULED = Counter("lis_retries_scheduled_total", "Vendor calls rescheduled after a retryable failure",
+                            ["vendor"])
