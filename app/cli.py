@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from app.audit.cli import audit_cli, dr_cli
+from app.dlq_cli import dlq_cli
 from app.ingress.cli import ingress_cli
 from app.sandbox_cli import sandbox_cli
 
@@ -19,6 +20,7 @@ cli.add_typer(directory_cli, name="directory")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(dr_cli, name="dr")
 cli.add_typer(ingress_cli, name="ingress")
+cli.add_typer(dlq_cli, name="dlq")
 
 
 @cli.command()

@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ class Pipeline:
     sandbox_url: str = ""
     directory: PropertyDirectory | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    worker_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def tenant(self) -> str:
@@ -63,7 +65,8 @@ class Pipeline:
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(free_port()),
-                             LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / self.tenant))
+                             LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / self.tenant),
+                             **self.worker_env)
         worker = self.stack.spawn(["worker", "--loglevel", "warning"], log_name=f"worker-{self.tenant}", env=env)
         self.workers.append(worker)
         return worker
@@ -81,6 +84,21 @@ class Pipeline:
                     worker.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    def lis(self, *args: str) -> str:
+        """Run a ``lis`` command against this pipeline's topics and return its output."""
+        env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id)
+        result = subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True,
+                                timeout=120, check=True)
+        return result.stdout
+
+    async def inject(self, mode: str, **options: Any) -> None:
+        """Arm a fault in the TTLock sandbox; ``mode=None`` clears every fault."""
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
+            if mode == "clear":
+                (await http.delete("/sandbox/faults")).raise_for_status()
+            else:
+                (await http.post("/sandbox/faults", json={"mode": mode, **options})).raise_for_status()
 
     def room_event(self, **fields: Any) -> ReservationEvent:
         return ReservationEvent.model_validate({"tenant": self.tenant, "region": "eu-west", "property": "p1",
