@@ -7,7 +7,9 @@ from typing import Any
 import asyncpg
 
 from adapters.postgres.vendor_accounts import load_vendor_account
+from adapters.salto.client import SaltoClient, SaltoConfig
 from adapters.ttlock.client import TTLockClient, TTLockConfig
+from adapters.wiegand.client import WiegandClient, WiegandConfig
 from app.domain.credential import Vendor
 from app.domain.errors import Unauthorized, Unsupported
 from app.domain.lock_port import LockPort
@@ -18,6 +20,10 @@ def build_port(vendor: Vendor, config: dict[str, Any]) -> LockPort:
     """The adapter for ``vendor`` configured by ``config`` (the account's decrypted settings)."""
     if vendor is Vendor.TTLOCK:
         return TTLockClient(TTLockConfig.model_validate(config))
+    if vendor is Vendor.SALTO:
+        return SaltoClient(SaltoConfig.model_validate(config))
+    if vendor is Vendor.WIEGAND:
+        return WiegandClient(WiegandConfig.model_validate(config))
     raise Unsupported(f"no adapter for vendor {vendor}")
 
 

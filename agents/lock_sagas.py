@@ -13,12 +13,22 @@ from pydantic import TypeAdapter, ValidationError
 from agents.dead_letters import dead_letter
 from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
 from app.domain.errors import LockError
-from app.domain.lock_event import LockEvent, LockInput
-from app.domain.lock_saga import DeadLetter, LockSaga, Output, RetryPolicy, VendorCall, VendorOutcome, step
+from app.domain.lock_event import LockCommand, LockEvent, LockInput
+from app.domain.lock_saga import (
+    DeadLetter,
+    LockSaga,
+    Output,
+    RetryPolicy,
+    VendorCall,
+    VendorOutcome,
+    settled_report,
+    step,
+)
+from app.domain.master_shift import LockStepDone
 from app.metrics import RETRIES_SCHEDULED
 from app.runtime import runtime
 from app.settings import settings
-from app.streams import app, lock_audit, lock_commands, lock_events
+from app.streams import app, lock_audit, lock_commands, lock_events, ops_commands
 from app.vendor_calls import failed_outcome
 from tables.sagas import read_lock_saga, write_lock_saga
 
@@ -55,6 +65,7 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
             await _audit(audit_outcome(output))
             await sent
             emitted.append(output)
+            await _report(saga, output.stay)
         elif isinstance(output, DeadLetter):
             await dead_letter(lock_commands.get_topic_name(), key, output.command.model_dump_json().encode(),
                               output.reason)
@@ -65,8 +76,23 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
                 RETRIES_SCHEDULED.labels(saga.lock.vendor).inc()
             saga, more = step(saga, outcome, datetime.now(UTC), POLICY)
             pending.extend(more)
+    if isinstance(item, LockCommand) and item.notify is not None and not emitted:
+        await _report(saga, item.stay)  # a step that needed no vendor call still reports to its shift
     await _save(key, saga)
     return emitted
+
+
+async def _report(saga: LockSaga, stay: str) -> None:
+    """Tell a master-key shift that its step on this lock settled."""
+    report = settled_report(saga, stay, POLICY)
+    notify = saga.credentials[stay].notify if stay in saga.credentials else None
+    if report is None or notify is None:
+        return
+    action, ok = report
+    done = LockStepDone(shift_id=notify.shift_id, tenant=notify.tenant, property=notify.property,
+                        lock_id=saga.lock.lock_id, action=action, ok=ok,
+                        cause="" if ok else saga.credentials[stay].cause)
+    await ops_commands.send(key=notify.key, value=done.model_dump_json().encode())
 
 
 async def _carry_out(saga: LockSaga, call: VendorCall) -> VendorOutcome:

@@ -10,7 +10,9 @@ import typer
 
 from app.audit.cli import audit_cli, dr_cli
 from app.dlq_cli import dlq_cli
+from app.hil import hil_cli
 from app.ingress.cli import ingress_cli
+from app.master_key_cli import master_key_cli
 from app.sandbox_cli import sandbox_cli
 
 cli = typer.Typer(no_args_is_help=True, help="lock-integration-service: PMS reservations in, door keys out.")
@@ -21,6 +23,8 @@ cli.add_typer(audit_cli, name="audit")
 cli.add_typer(dr_cli, name="dr")
 cli.add_typer(ingress_cli, name="ingress")
 cli.add_typer(dlq_cli, name="dlq")
+cli.add_typer(master_key_cli, name="master-key")
+cli.add_typer(hil_cli, name="hil")
 
 
 @cli.command()

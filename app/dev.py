@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from app.dev_vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
 from app.devstack import Stack, load_directory, provision_ttlock
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step
@@ -24,12 +25,26 @@ TENANT, REGION, PROPERTY = "demo-hotels", "eu-west", "berlin-mitte"
 
 
 def demo_directory() -> PropertyDirectory:
-    """A 120-room hotel on TTLock: one lock per room, one gateway per floor, a lobby door guests may open."""
-    locks = [DirectoryLock(lock_id=f"door-{room}", vendor="ttlock", vendor_lock_id=str(10000 + int(room)),
-                           gateway_id=str(room[0]), room=room) for room in hotel_rooms()]
+    """A 120-room hotel of mixed vendors: floors 1-3 and the lobby door on TTLock (a gateway per floor), floors 4-6
+    on Salto (a gateway per floor), and the staff area on Generic Wiegand cards written at the back office."""
+    locks = []
+    for room in hotel_rooms():
+        if int(room[0]) <= 3:
+            locks.append(DirectoryLock(lock_id=f"door-{room}", vendor="ttlock", vendor_lock_id=str(10000 + int(room)),
+                                       gateway_id=str(room[0]), room=room))
+        else:
+            locks.append(DirectoryLock(lock_id=f"door-{room}", vendor="salto", vendor_lock_id=f"ap-{room}",
+                                       gateway_id=f"gw-{room[0]}", room=room))
     locks.append(DirectoryLock(lock_id="lobby", vendor="ttlock", vendor_lock_id="19999", gateway_id="9",
                                area="lobby", guest_access=True))
+    locks.append(DirectoryLock(lock_id="staff-area", vendor="wiegand", vendor_lock_id="staff",
+                               gateway_id="back-office", area="staff"))
     return PropertyDirectory(tenant=TENANT, region=REGION, property=PROPERTY, locks=tuple(locks))
+
+
+def vendor_locks(directory: PropertyDirectory, vendor: str) -> list[DirectoryLock]:
+    """The directory's locks of one vendor."""
+    return [lock for lock in directory.locks if lock.vendor == vendor]
 
 
 def expected_outcomes(events: list[TimedEvent], directory: PropertyDirectory) -> int:
@@ -56,26 +71,31 @@ def expected_outcomes(events: list[TimedEvent], directory: PropertyDirectory) ->
 
 async def run_dev(*, reservations: int, seconds: float, seed: int) -> int:
     console = Console()
-    console.print("[bold]lock-integration-service[/] — starting PostgreSQL, Kafka, the TTLock sandbox and a worker")
+    console.print("[bold]lock-integration-service[/] — starting PostgreSQL, Kafka, the TTLock and Salto sandboxes, "
+                  "the Wiegand encoder simulator and a worker")
     stack = await Stack.start()
     try:
         directory = demo_directory()
-        sandbox = await stack.start_ttlock_sandbox()
-        account = await provision_ttlock(sandbox, list(directory.locks))
+        accounts = {
+            "ttlock": await provision_ttlock(await stack.start_ttlock_sandbox(), vendor_locks(directory, "ttlock")),
+            "salto": await provision_salto(await start_salto_sandbox(stack), vendor_locks(directory, "salto")),
+            "wiegand": await start_wiegand_simulator(stack, vendor_locks(directory, "wiegand")),
+        }
         path = stack.root / "directory.yaml"
         path.write_text(yaml.safe_dump([{"tenant": TENANT, "region": REGION, "name": "Demo Hotels", "properties": [
             {"property": PROPERTY, "locks": [lock.model_dump(mode="json") for lock in directory.locks],
-             "vendor_accounts": {"ttlock": account}}]}]))
+             "vendor_accounts": accounts}]}]))
         await load_directory(stack.database_url, path, stack.keys)
-        path.unlink()  # it held the sandbox account's secret; the sealed copy is in PostgreSQL
+        path.unlink()  # it held the sandbox accounts' secrets; the sealed copies are in PostgreSQL
         await stack.ensure_topics()
         stack.spawn(["worker"], log_name="worker", env=stack.env(LIS_WEB_PORT=str(free_port())))
         events = simulate_day(TENANT, REGION, PROPERTY, hotel_rooms(), seed=seed, limit=reservations)
         expected = expected_outcomes(events, directory)
         console.print(f"simulating a day: {len(events)} PMS events, {expected} lock outcomes expected "
                       f"(logs in {stack.root})")
-        counts, latencies = await _publish_and_watch(stack.kafka_bootstrap, events, expected, seconds, console)
-        _summary(console, events, counts, latencies, expected)
+        counts, by_vendor, latencies = await _publish_and_watch(stack.kafka_bootstrap, events, expected, seconds,
+                                                                console)
+        _summary(console, events, counts, by_vendor, latencies, expected)
         return 0 if sum(counts.values()) >= expected and not _failures(counts) else 1
     finally:
         console.print("stopping everything")
@@ -87,7 +107,7 @@ def _failures(counts: dict[str, int]) -> int:
 
 
 async def _publish_and_watch(bootstrap: str, events: list[TimedEvent], expected: int, seconds: float,
-                             console: Console) -> tuple[dict[str, int], list[float]]:
+                             console: Console) -> tuple[dict[str, int], dict[str, int], list[float]]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     consumer = AIOKafkaConsumer("lock.events", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 group_id=None)
@@ -95,6 +115,7 @@ async def _publish_and_watch(bootstrap: str, events: list[TimedEvent], expected:
     await consumer.start()
     published: dict[str, float] = {}
     counts: dict[str, int] = {}
+    by_vendor: dict[str, int] = {}
     latencies: list[float] = []
     seen: set[str] = set()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -123,6 +144,7 @@ async def _publish_and_watch(bootstrap: str, events: list[TimedEvent], expected:
                             continue
                         seen.add(event["event_id"])
                         counts[event["type"]] = counts.get(event["type"], 0) + 1
+                        by_vendor[event["vendor"]] = by_vendor.get(event["vendor"], 0) + 1
                         source = event["cause"].split(":")[1] if ":" in event["cause"] else ""
                         if source in published:
                             latencies.append(time.monotonic() - published[source])
@@ -132,11 +154,11 @@ async def _publish_and_watch(bootstrap: str, events: list[TimedEvent], expected:
             publisher.cancel()
             await producer.stop()
             await consumer.stop()
-    return counts, latencies
+    return counts, by_vendor, latencies
 
 
-def _summary(console: Console, events: list[TimedEvent], counts: dict[str, int], latencies: list[float],
-             expected: int) -> None:
+def _summary(console: Console, events: list[TimedEvent], counts: dict[str, int], by_vendor: dict[str, int],
+             latencies: list[float], expected: int) -> None:
     table = Table(title="simulated day — summary")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -144,6 +166,8 @@ def _summary(console: Console, events: list[TimedEvent], counts: dict[str, int],
     table.add_row("PMS events", str(len(events)))
     for kind in sorted(counts):
         table.add_row(kind, str(counts[kind]))
+    for vendor in sorted(by_vendor):
+        table.add_row(f"outcomes on {vendor} locks", str(by_vendor[vendor]))
     table.add_row("lock outcomes expected", str(expected))
     if latencies:
         ordered = sorted(latencies)

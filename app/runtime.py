@@ -32,7 +32,10 @@ class Runtime:
     caller: VendorCaller = field(default_factory=VendorCaller)
 
     def secret_for(self, lock: LockRef, record: CredentialRecord, attempt: int) -> str | None:
-        """The credential's secret part: a derived PIN for passcodes (never stored in clear)."""
+        """The credential's secret part: a derived PIN for passcodes (never stored in clear). A master passcode is
+        derived from its shift, so staff get one code for every lock of the property."""
+        if record.stay.startswith("master:"):
+            return passcode_for(self.keys, lock.tenant, record.stay, attempt, digits=8)
         return passcode_for(self.keys, lock.tenant, record.idempotency_key, attempt)
 
 

@@ -48,9 +48,11 @@ class Pipeline:
     async def start(self) -> Pipeline:
         """Sandbox with ``rooms`` locks, the directory in PostgreSQL, topics, and one worker."""
         self.sandbox_url = await self.stack.start_ttlock_sandbox()
-        base = int(uuid.uuid4().int % 10**6) * 1000
+        base = int(uuid.uuid4().int % 10**6) * 10_000
+        gateways = max(4, self.rooms // 20)
         locks = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="ttlock", vendor_lock_id=str(base + n),
-                                    gateway_id=str(base + n % 4), room=str(100 + n)) for n in range(1, self.rooms + 1))
+                                    gateway_id=str(base + n % gateways), room=str(100 + n))
+                      for n in range(1, self.rooms + 1))
         self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks)
         account = await provision_ttlock(self.sandbox_url, list(locks))
         path = self.stack.root / f"{self.tenant}.yaml"
@@ -91,6 +93,16 @@ class Pipeline:
         result = subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True,
                                 timeout=120, check=True)
         return result.stdout
+
+    async def take_offline(self, lock_ids: list[str]) -> None:
+        """Put locks out of their gateway's reach in the sandbox (TTLock answers -2012 for them)."""
+        assert self.directory is not None
+        by_id = {lock.lock_id: lock for lock in self.directory.locks}
+        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
+            for lock_id in lock_ids:
+                lock = by_id[lock_id]
+                body = {"lockId": int(lock.vendor_lock_id), "gatewayId": int(lock.gateway_id or 0), "online": False}
+                (await http.post("/sandbox/locks", json=body)).raise_for_status()
 
     async def inject(self, mode: str, **options: Any) -> None:
         """Arm a fault in the TTLock sandbox; ``mode=None`` clears every fault."""
@@ -137,7 +149,7 @@ class Pipeline:
     async def sandbox_credentials(self) -> dict[str, list[dict[str, Any]]]:
         """What the sandbox really holds, per directory lock id."""
         assert self.directory is not None
-        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
+        async with httpx.AsyncClient(base_url=self.sandbox_url, timeout=httpx.Timeout(30, pool=None)) as http:
             answers = await asyncio.gather(*(http.get(f"/sandbox/locks/{lock.vendor_lock_id}/credentials")
                                              for lock in self.directory.locks))
         return {lock.lock_id: answer.json() for lock, answer in zip(self.directory.locks, answers, strict=True)}

@@ -6,6 +6,7 @@ and consumers can de-duplicate. Lock events carry a pseudonymous guest reference
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -23,6 +24,18 @@ class LockAction(StrEnum):
     UPDATE = "update"
 
 
+class ShiftRef(Frozen):
+    """A master-key shift of one property, which a lock step reports back to on ``ops.commands``."""
+
+    tenant: str
+    property: str
+    shift_id: str
+
+    @builtins.property
+    def key(self) -> str:
+        return f"{self.tenant}/{self.property}"
+
+
 class LockCommand(Frozen):
     """What the reservation flow asks of one lock for one stay; keyed by the lock on ``lock.commands``.
 
@@ -38,6 +51,7 @@ class LockCommand(Frozen):
     guest_ref: str | None = None
     cause: str
     replay: bool = False
+    notify: ShiftRef | None = None  # the master-key shift to report to when this step settles
 
 
 class RetryDue(Frozen):

@@ -20,7 +20,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from app.domain.credential import CredentialKind, Frozen, LockRef, Validity, credential_label
-from app.domain.lock_event import LockAction, LockCommand, LockEvent, LockEventType, RetryDue, event_id
+from app.domain.lock_event import LockAction, LockCommand, LockEvent, LockEventType, RetryDue, ShiftRef, event_id
 
 
 class CredentialStatus(StrEnum):
@@ -51,6 +51,7 @@ class CredentialRecord(Frozen):
     attempts: int = 0
     retry_at: datetime | None = None
     queued: LockCommand | None = None
+    notify: ShiftRef | None = None
 
     @property
     def label(self) -> str:
@@ -115,6 +116,24 @@ def new_saga(lock: LockRef) -> LockSaga:
     return LockSaga(lock=lock)
 
 
+def settled_report(saga: LockSaga, stay: str, policy: RetryPolicy | None = None) -> tuple[LockAction, bool] | None:
+    """For a stay whose record asks to be reported on: the settled step and whether it succeeded, or None while
+    the step is still in flight. A revoke that has used up its attempts counts as failed, though it keeps trying."""
+    record = saga.credentials.get(stay)
+    if record is None or record.notify is None:
+        return None
+    if record.status is CredentialStatus.REVOKING and record.attempts >= (policy or RetryPolicy()).max_attempts:
+        return LockAction.REVOKE, False
+    if record.status in IN_FLIGHT:
+        return None
+    return {
+        CredentialStatus.ISSUED: (LockAction.ISSUE, True),
+        CredentialStatus.ISSUE_FAILED: (LockAction.ISSUE, False),
+        CredentialStatus.REVOKED: (LockAction.REVOKE, True),
+        CredentialStatus.REVOKE_FAILED: (LockAction.REVOKE, False),
+    }[record.status]
+
+
 def due_retries(saga: LockSaga, now: datetime) -> list[RetryDue]:
     """The delayed vendor calls of this lock whose time has come."""
     return [RetryDue(lock=saga.lock, stay=r.stay, idempotency_key=r.idempotency_key, attempt=r.attempts)
@@ -157,7 +176,7 @@ def _issue(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) -
     record = CredentialRecord(
         stay=cmd.stay, sequence=cmd.sequence, idempotency_key=f"{saga.lock.key}|{cmd.stay}|{cmd.sequence}",
         status=CredentialStatus.ISSUING, kind=cmd.kind, validity=cmd.validity, guest_ref=cmd.guest_ref,
-        cause=cmd.cause,
+        cause=cmd.cause, notify=cmd.notify,
     )
     return _with(saga, record), [VendorCall(action=LockAction.ISSUE, record=record)]
 
@@ -166,12 +185,13 @@ def _revoke(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) 
     if current is None:
         # Nothing was issued here: remember the revoke so a late, older issue is ignored.
         tombstone = CredentialRecord(stay=cmd.stay, sequence=cmd.sequence, idempotency_key="",
-                                     status=CredentialStatus.REVOKED, kind=cmd.kind, cause=cmd.cause)
+                                     status=CredentialStatus.REVOKED, kind=cmd.kind, cause=cmd.cause,
+                                     notify=cmd.notify)
         return _with(saga, tombstone), []
     if current.status in (CredentialStatus.REVOKED, CredentialStatus.ISSUE_FAILED):
-        return _with(saga, current.model_copy(update={"sequence": cmd.sequence})), []
+        return _with(saga, current.model_copy(update={"sequence": cmd.sequence, "notify": cmd.notify})), []
     record = current.model_copy(update={"status": CredentialStatus.REVOKING, "sequence": cmd.sequence,
-                                        "cause": cmd.cause, "attempts": 0})
+                                        "cause": cmd.cause, "attempts": 0, "notify": cmd.notify})
     return _with(saga, record), [VendorCall(action=LockAction.REVOKE, record=record)]
 
 

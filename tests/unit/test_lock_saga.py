@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.domain.lock_event import LockAction, LockEvent, LockEventType
-from app.domain.lock_event import RetryDue
+from app.domain.lock_event import LockAction, LockEvent, LockEventType, RetryDue
 from app.domain.lock_saga import (
     CredentialStatus,
     DeadLetter,

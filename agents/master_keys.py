@@ -1,0 +1,64 @@
+"""``ops.commands`` -> master-key shifts: fan the new master out to a property's locks, revoke the old one behind it,
+and publish progress on ``lock.events``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from faust import StreamT
+from pydantic import TypeAdapter, ValidationError
+
+from agents.dead_letters import dead_letter
+from app.domain.credential import LockRef
+from app.domain.master_shift import OpsCommand, PropertyMasters, ShiftRequested, step_shift
+from app.runtime import runtime
+from app.streams import app, lock_commands, lock_events, ops_commands
+from tables.master_keys import read_masters, write_masters
+
+OPS_COMMAND: TypeAdapter[OpsCommand] = TypeAdapter(OpsCommand)
+
+
+@app.agent(ops_commands, concurrency=1)
+async def shift_master_keys(stream: StreamT[bytes]) -> AsyncIterator[dict[str, Any]]:
+    async for key, value in stream.items():
+        yield await apply_ops_command(key, value)
+
+
+async def apply_ops_command(key: str, value: bytes | None) -> dict[str, Any]:
+    """Apply one ops command or lock report to the property's master-key state; returns the progress published."""
+    try:
+        command = OPS_COMMAND.validate_json(value or b"")
+    except ValidationError as err:
+        await dead_letter(ops_commands.get_topic_name(), key, value, f"malformed ops command: {err}")
+        return {}
+    locks: list[LockRef] = []
+    if isinstance(command, ShiftRequested):
+        directory = await (await runtime()).directory.property_directory(command.tenant, command.property)
+        if directory is None:
+            await dead_letter(ops_commands.get_topic_name(), key, value,
+                              f"unknown property {command.tenant}/{command.property}")
+            return {}
+        locks = [directory.ref(lock) for lock in directory.locks]
+    state, commands = step_shift(read_masters(key), command, locks, datetime.now(UTC))
+    # Lock commands are acknowledged before the state is written: a replay re-sends them, and lock sagas ignore
+    # what they already applied.
+    for lock_command in commands:
+        await (await lock_commands.send(key=lock_command.lock.key, value=lock_command.model_dump_json().encode()))
+    write_masters(key, state)
+    progress = _progress(state)
+    if progress:
+        await lock_events.send(key=key, value=json.dumps(progress).encode())
+    return progress
+
+
+def _progress(state: PropertyMasters) -> dict[str, Any]:
+    shift = state.shift
+    if shift is None:
+        return {}
+    return {"type": "master_key.shift_progress", "tenant": shift.request.tenant, "property": shift.request.property,
+            "shift_id": shift.request.shift_id, "status": shift.status.value, "counts": shift.counts(),
+            "total": len(shift.locks), "stragglers": shift.stragglers}
+

@@ -1,0 +1,33 @@
+"""The master-key state of each property (live master, shift in progress), keyed tenant/property like
+``ops.commands``; and its ops view, routed to the worker that owns the key."""
+
+from __future__ import annotations
+
+from faust.web import Request, Response, View
+
+from app.domain.master_shift import PropertyMasters
+from app.streams import app
+
+master_keys = app.Table("master_keys", default=None, key_type=str, value_type=bytes,
+                        help="Master-key shifts by tenant/property")
+
+
+def read_masters(key: str) -> PropertyMasters:
+    raw: bytes | None = master_keys.get(key)
+    return PropertyMasters.model_validate_json(raw) if raw is not None else PropertyMasters()
+
+
+def write_masters(key: str, state: PropertyMasters) -> None:
+    master_keys[key] = state.model_dump_json().encode()
+
+
+@app.page("/master-keys/")
+@app.table_route(table=master_keys, query_param="key")
+async def master_keys_view(web: View, request: Request) -> Response:
+    """``GET /master-keys/?key=tenant/property``: the property's shift, its per-lock phases and stragglers."""
+    state = read_masters(request.query["key"])
+    shift = state.shift
+    body = {"current_shift": state.current_shift, "shift": None if shift is None else {
+        "shift_id": shift.request.shift_id, "status": shift.status, "counts": shift.counts(),
+        "stragglers": shift.stragglers, "phases": shift.phases}}
+    return web.json(body)
