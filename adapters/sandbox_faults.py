@@ -1,4 +1,4 @@
-"""Fault injection and loopback serving shared by the vendor sandboxes (Salto, Generic Wiegand).
+"""Fault injection and loopback serving shared by the vendor sandboxes (TTLock, Salto, Generic Wiegand).
 
 A sandbox declares which fault modes it can produce and where (a *scope*: which request paths or encoder commands
 each mode may hit); :class:`Faults` draws them with a seeded random so a failing run can be replayed. Faults are armed

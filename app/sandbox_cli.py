@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated
 
 import typer
 
@@ -35,11 +34,6 @@ def faults_of(specs: list[str], modes: Collection[str]) -> list[FaultSeed]:
     return faults
 
 
-async def _serve_forever(server: AbstractAsyncContextManager[Any]) -> None:
-    async with server:
-        await asyncio.Event().wait()
-
-
 @sandbox_cli.command("ttlock")
 def sandbox_ttlock(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
@@ -47,15 +41,12 @@ def sandbox_ttlock(
     fault: Annotated[list[str] | None, typer.Option(help=FAULT_HELP)] = None,
 ) -> None:
     """Run the TTLock Open Platform sandbox on 127.0.0.1."""
-    from adapters.ttlock.sandbox import FaultMode, SandboxSeed, TTLockSandbox
-    from adapters.ttlock.sandbox import FaultSeed as TTLockFault
+    from adapters.ttlock.sandbox import SandboxSeed, run_sandbox
+    from adapters.ttlock.sandbox_state import FAULT_MODES
 
     seed = SandboxSeed.model_validate_json(seed_file.read_text() if seed_file else "{}")
-    extra = [TTLockFault.model_validate(f.model_dump()) for f in faults_of(fault or [], get_args(FaultMode))]
-    seed = seed.model_copy(update={"faults": [*seed.faults, *extra]})
-    sandbox = TTLockSandbox(seed=seed.random_seed)
-    sandbox.apply_seed(seed)
-    asyncio.run(_serve_forever(sandbox.serve("127.0.0.1", port)))
+    seed = seed.model_copy(update={"faults": [*seed.faults, *faults_of(fault or [], FAULT_MODES)]})
+    asyncio.run(run_sandbox("127.0.0.1", port, seed=seed))
 
 
 @sandbox_cli.command("salto")

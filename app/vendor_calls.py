@@ -81,7 +81,8 @@ class VendorCaller:
         if call.reconcile:
             found = await self._find(port, lock, record)
             if found is not None:
-                if found.validity is not None and found.validity != validity:
+                # Adopt what is there; bring its validity in line where the vendor can change it remotely.
+                if found.validity not in (None, validity) and port.capabilities.remote_update:
                     await self._guarded(lock, lambda: port.update_validity(lock, found.vendor_ref, validity))
                 return found.vendor_ref
         for attempt in range(PIN_ATTEMPTS):

@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from adapters.ttlock import errors, mapping
+from adapters.ttlock.webhook import TTLockRecord
 from app.domain.credential import (
     Capabilities,
     CredentialKind,
@@ -181,6 +182,15 @@ class TTLockClient:
         found += [mapping.card_from_record(r) for r in await self._pages("/v3/identityCard/list", lock_id)]
         return found
 
+    async def lock_records(self, lock: LockRef, start: datetime, end: datetime) -> list[TTLockRecord]:
+        """The lock's records TTLock holds with a ``lockDate`` in [start, end]: what confirms an unsigned callback."""
+        window = {"startDate": mapping.to_ms(start), "endDate": mapping.to_ms(end)}
+        listed = await self._pages("/v3/lockRecord/list", _lock_id(lock), **window)
+        try:
+            return [TTLockRecord.model_validate(record) for record in listed]
+        except ValueError as err:
+            raise errors.malformed_body(f"unparsable lock record: {err}") from err
+
     async def aclose(self) -> None:
         """Close the HTTP client if this adapter created it."""
         if self._owns_http:
@@ -192,11 +202,11 @@ class TTLockClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _pages(self, path: str, lock_id: int) -> list[dict[str, Any]]:
+    async def _pages(self, path: str, lock_id: int, **filters: Any) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         page = 1
         while True:
-            answer = await self._call(path, lockId=lock_id, pageNo=page, pageSize=_PAGE_SIZE, orderBy=1)
+            answer = await self._call(path, lockId=lock_id, pageNo=page, pageSize=_PAGE_SIZE, orderBy=1, **filters)
             records += answer.get("list") or []
             if page >= int(answer.get("pages") or 1):
                 return records

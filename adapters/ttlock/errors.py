@@ -14,6 +14,7 @@ import httpx
 
 from app.domain.errors import (
     CredentialNotFound,
+    DuplicateCredential,
     GatewayBusy,
     InvalidRequest,
     LockError,
@@ -57,7 +58,7 @@ ERRCODES: Final[dict[int, tuple[type[LockError], str]]] = {
     80000: (InvalidRequest, "date more than 5 minutes off: the host clock is skewed, check NTP"),
     80002: (InvalidRequest, "invalid JSON format"),
     -3006: (InvalidRequest, "passcode must be 4 to 9 digits"),
-    -3007: (InvalidRequest, "the same passcode already exists on this lock"),
+    -3007: (DuplicateCredential, "the same passcode already exists on this lock"),
     -3009: (InvalidRequest, "passcode storage of the lock is full (250)"),
     -4056: (InvalidRequest, "lock storage is full"),
     # lock or credential missing

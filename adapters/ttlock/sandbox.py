@@ -13,19 +13,16 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
+from adapters.sandbox_faults import FaultSeed, add_fault_routes, delay, serve_loopback
 from adapters.ttlock.sandbox_api import DATE_TOLERANCE_MS, MAX_PASSCODES, TOKEN_LIFETIME_S, Op, SandboxAPI
 from adapters.ttlock.sandbox_state import (
     AccountSeed,
     Credential,
-    FaultMode,
-    Faults,
-    FaultSeed,
     GatewaySeed,
     Lock,
     LockSeed,
@@ -41,9 +38,6 @@ __all__ = [
     "TOKEN_LIFETIME_S",
     "AccountSeed",
     "Credential",
-    "FaultMode",
-    "FaultSeed",
-    "Faults",
     "GatewaySeed",
     "Lock",
     "LockSeed",
@@ -55,7 +49,6 @@ __all__ = [
 ]
 
 _OK = {"errcode": 0, "errmsg": "none error message", "description": ""}
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 _FAULT_ERRCODES = {
     "rate_limit": (30006, "exceeds the restrictions of API call number"),
     "gateway_busy": (-3003, "gateway busy"),
@@ -114,10 +107,9 @@ class TTLockSandbox(SandboxAPI):
     async def _inject(self, fault: FaultSeed) -> web.StreamResponse | None:
         """The faulty answer, or None when the fault only delays or alters state and the call goes on."""
         if fault.mode == "latency":
-            await asyncio.sleep((fault.latency_ms or 200) / 1000)
+            await delay(fault, 200)
         elif fault.mode == "timeout":
-            # Answer far too late; the call still executes afterwards, as a slow TTLock's would.
-            await asyncio.sleep((fault.latency_ms or 10_000) / 1000)
+            await delay(fault, 10_000)  # answers far too late; the call still executes, as a slow TTLock's would
         elif fault.mode == "token_expired":
             self.revoke_tokens()
         elif fault.mode == "http_5xx":
@@ -141,12 +133,10 @@ class TTLockSandbox(SandboxAPI):
         app.router.add_post("/sandbox/accounts", self._admin(AccountSeed, lambda s: {"uid": self.add_account(**s)}))
         app.router.add_post("/sandbox/locks", self._admin(LockSeed, lambda s: self.add_lock(**s)))
         app.router.add_post("/sandbox/gateways", self._admin(GatewaySeed, lambda s: self.set_gateway(**s)))
-        app.router.add_post("/sandbox/faults", self._admin(FaultSeed, lambda s: self.faults.set(**s)))
-        app.router.add_delete("/sandbox/faults", self._clear_faults)
-        app.router.add_get("/sandbox/faults", self._list_faults)
         app.router.add_get("/sandbox/stats", self._stats)
         app.router.add_get("/sandbox/locks/{lock_id}/credentials", self._lock_credentials)
         app.router.add_post("/sandbox/locks/{lock_id}/records", self._lock_record)
+        add_fault_routes(app, self.faults)
         return app
 
     def _admin(self, model: type[Seed], apply: Callable[[dict[str, Any]], Any]) -> _Handler:
@@ -164,15 +154,8 @@ class TTLockSandbox(SandboxAPI):
 
         return handle
 
-    async def _list_faults(self, request: web.Request) -> web.Response:
-        return web.json_response(self.faults.active())
-
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())
-
-    async def _clear_faults(self, request: web.Request) -> web.Response:
-        self.faults.clear(request.query.get("mode"))
-        return web.json_response(self.faults.active())
 
     async def _lock_credentials(self, request: web.Request) -> web.Response:
         lock_id = int(request.match_info["lock_id"])
@@ -198,26 +181,17 @@ class TTLockSandbox(SandboxAPI):
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Serve on loopback (port 0: a free port); yields the base URL, e.g. ``http://127.0.0.1:41234``."""
-        if host not in _LOOPBACK:
-            raise ValueError(f"the TTLock sandbox has an unauthenticated admin API: loopback only, not {host!r}")
-        # A short shutdown timeout: requests held by the ``timeout`` fault must not delay the end of a test.
-        runner = web.AppRunner(self.create_app(), shutdown_timeout=0.2)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-            bound_host, bound_port = runner.addresses[0][:2]
-            yield f"http://[{bound_host}]:{bound_port}" if ":" in bound_host else f"http://{bound_host}:{bound_port}"
-        finally:
-            await runner.cleanup()
+        async with serve_loopback(self.create_app(), host, port, what="TTLock sandbox") as url:
+            yield url
 
 
 SANDBOX_KEY = web.AppKey("ttlock_sandbox", TTLockSandbox)
 
 
-async def run_sandbox(host: str, port: int, *, seed_file: Path | None = None) -> None:
-    """Run a TTLock sandbox on loopback until cancelled (``lis sandbox ttlock``), seeded from a JSON file if given."""
-    text = await asyncio.to_thread(seed_file.read_text) if seed_file else "{}"
-    seed = SandboxSeed.model_validate_json(text)
+async def run_sandbox(host: str, port: int, *, seed: SandboxSeed | None = None) -> None:
+    """Run a TTLock sandbox on loopback until cancelled (``lis sandbox ttlock``), with the seed's accounts, gateways,
+    locks and faults."""
+    seed = seed or SandboxSeed()
     sandbox = TTLockSandbox(seed=seed.random_seed)
     sandbox.apply_seed(seed)
     async with sandbox.serve(host, port):

@@ -1,30 +1,20 @@
-"""The TTLock sandbox's in-memory vendor state: accounts, tokens, gateways, locks, credentials, records and faults."""
+"""The TTLock sandbox's in-memory vendor state: accounts, tokens, gateways, locks, credentials and records."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-FaultMode = Literal[
-    "latency",
-    "http_5xx",
-    "rate_limit",
-    "timeout",
-    "gateway_busy",
-    "gateway_offline",
-    "token_expired",
-    "malformed",
-    "duplicate",
-]
+from adapters.sandbox_faults import Faults, FaultSeed, everywhere
+
 _GATEWAY_PATHS = frozenset(
     f"/v3/{op}"
     for op in (
@@ -36,17 +26,19 @@ _GATEWAY_PATHS = frozenset(
         "identityCard/changePeriod",
     )
 )
-# Faults that can only happen where TTLock would produce them; the rest may hit any API call, the token one included.
-_FAULT_SCOPE: dict[str, Callable[[str], bool]] = {
+# Where each fault can hit: gateway and passcode faults only where TTLock would produce them; the rest any API call,
+# the token one included.
+FAULT_MODES = {
+    "latency": everywhere,
+    "timeout": everywhere,
+    "http_5xx": everywhere,
+    "rate_limit": everywhere,
+    "malformed": everywhere,
+    "token_expired": lambda path: path.startswith("/v3/"),
     "gateway_busy": _GATEWAY_PATHS.__contains__,
     "gateway_offline": _GATEWAY_PATHS.__contains__,
     "duplicate": "/v3/keyboardPwd/add".__eq__,
-    "token_expired": lambda path: path.startswith("/v3/"),
 }
-
-
-def _anywhere(path: str) -> bool:
-    return True
 
 
 class Seed(BaseModel):
@@ -77,13 +69,6 @@ class GatewaySeed(Seed):
     is_online: bool = True
 
 
-class FaultSeed(Seed):
-    mode: FaultMode
-    rate: float = Field(default=1.0, ge=0.0, le=1.0)
-    count: int | None = Field(default=None, ge=1)
-    latency_ms: int | None = Field(default=None, ge=0)
-
-
 class SandboxSeed(Seed):
     """A seed file for ``lis sandbox ttlock``."""
 
@@ -92,46 +77,6 @@ class SandboxSeed(Seed):
     gateways: list[GatewaySeed] = []
     locks: list[LockSeed] = []
     faults: list[FaultSeed] = []
-
-
-class Faults:
-    """Injected faults, drawn with a seeded random so a failing run can be replayed."""
-
-    def __init__(self, seed: int = 0) -> None:
-        self.rng = random.Random(seed)
-        self.fired: Counter[str] = Counter()
-        self._active: dict[str, FaultSeed] = {}
-
-    def set(
-        self, mode: FaultMode, *, rate: float = 1.0, count: int | None = None, latency_ms: int | None = None
-    ) -> None:
-        """Make ``mode`` hit a share ``rate`` of eligible calls, ``count`` times at most (None: until cleared)."""
-        self._active[mode] = FaultSeed(mode=mode, rate=rate, count=count, latency_ms=latency_ms)
-
-    def clear(self, mode: str | None = None) -> None:
-        """Stop one fault, or all of them."""
-        if mode is None:
-            self._active.clear()
-        else:
-            self._active.pop(mode, None)
-
-    def active(self) -> list[dict[str, Any]]:
-        """The faults still armed, as the admin API shows them."""
-        return [fault.model_dump(by_alias=True) for fault in self._active.values()]
-
-    def draw(self, path: str) -> FaultSeed | None:
-        """The fault that hits this call, if any; consumes one of its ``count``."""
-        for fault in list(self._active.values()):
-            in_scope = _FAULT_SCOPE.get(fault.mode, _anywhere)(path)
-            if not in_scope or self.rng.random() >= fault.rate:
-                continue
-            if fault.count is not None:
-                fault.count -= 1
-                if fault.count == 0:
-                    del self._active[fault.mode]
-            self.fired[fault.mode] += 1
-            return fault
-        return None
 
 
 class TTLockError(Exception):
@@ -195,7 +140,7 @@ class SandboxState:
     """In-memory TTLock cloud: accounts, tokens, gateways, locks and their credentials and records."""
 
     def __init__(self, *, seed: int = 0, gateway_latency_s: float = 0.005, clock: Callable[[], float] = time.time):
-        self.faults = Faults(seed)
+        self.faults = Faults(FAULT_MODES, seed)
         self.gateway_latency_s = gateway_latency_s  # long enough that two commands on one gateway really overlap
         self.calls: Counter[str] = Counter()
         self.busy_rejections = 0
@@ -292,7 +237,7 @@ class SandboxState:
         for lock in seed.locks:
             self.add_lock(**lock.model_dump())
         for fault in seed.faults:
-            self.faults.set(fault.mode, rate=fault.rate, count=fault.count, latency_ms=fault.latency_ms)
+            self.faults.arm(fault)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)

@@ -12,7 +12,7 @@ from adapters.ttlock.client import TTLockClient, TTLockConfig
 from adapters.ttlock.mapping import from_ms
 from adapters.ttlock.sandbox import TTLockSandbox
 from app.domain.credential import Capabilities, CredentialKind, Validity, Vendor
-from app.domain.errors import GatewayBusy, InvalidRequest, RateLimited, VendorUnavailable
+from app.domain.errors import DuplicateCredential, GatewayBusy, RateLimited, VendorUnavailable
 from app.domain.lock_port import LockPort
 from tests.contract.harness import HarnessEntry, SandboxCredential, VendorHarness, lock_ref
 
@@ -108,7 +108,6 @@ TTLOCK = HarnessEntry(
         "gateway_busy": GatewayBusy,
         "gateway_offline": VendorUnavailable,
         "malformed": VendorUnavailable,
-        # TTLock's adapter maps errcode -3007 to InvalidRequest, not its DuplicateCredential subclass (see report).
-        "duplicate": InvalidRequest,
+        "duplicate": DuplicateCredential,
     },
 )

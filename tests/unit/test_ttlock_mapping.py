@@ -17,6 +17,7 @@ from adapters.ttlock import errors, mapping, webhook
 from app.domain.credential import CredentialKind, IssuedCredential, Validity
 from app.domain.errors import (
     CredentialNotFound,
+    DuplicateCredential,
     GatewayBusy,
     InvalidRequest,
     LockError,
@@ -190,7 +191,7 @@ ERRCODE_TABLE: list[tuple[int, type[LockError]]] = [
     (-1008, CredentialNotFound),
     (-1021, CredentialNotFound),
     (-4043, Unsupported),
-    (-3007, InvalidRequest),
+    (-3007, DuplicateCredential),
     (-3009, InvalidRequest),
     (-3006, InvalidRequest),
     (80000, InvalidRequest),
