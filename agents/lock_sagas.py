@@ -11,6 +11,7 @@ from faust import StreamT
 from pydantic import TypeAdapter, ValidationError
 
 from agents.dead_letters import dead_letter
+from app.db_retry import until_database_answers
 from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
 from app.domain.errors import LockError
 from app.domain.lock_event import LockCommand, LockEvent, LockInput
@@ -98,7 +99,8 @@ async def _report(saga: LockSaga, stay: str) -> None:
 async def _carry_out(saga: LockSaga, call: VendorCall) -> VendorOutcome:
     rt = await runtime()
     try:
-        port = await rt.ports.port(saga.lock.tenant, saga.lock.property, saga.lock.vendor)
+        port = await until_database_answers(
+            lambda: rt.ports.port(saga.lock.tenant, saga.lock.property, saga.lock.vendor))
     except LockError as err:
         return failed_outcome(call, err)
     return await rt.caller.carry_out(port, saga.lock, call, rt.secret_for)

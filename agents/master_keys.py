@@ -12,6 +12,7 @@ from faust import StreamT
 from pydantic import TypeAdapter, ValidationError
 
 from agents.dead_letters import dead_letter
+from app.db_retry import until_database_answers
 from app.domain.credential import LockRef
 from app.domain.master_shift import OpsCommand, PropertyMasters, ShiftRequested, step_shift
 from app.runtime import runtime
@@ -36,7 +37,9 @@ async def apply_ops_command(key: str, value: bytes | None) -> dict[str, Any]:
         return {}
     locks: list[LockRef] = []
     if isinstance(command, ShiftRequested):
-        directory = await (await runtime()).directory.property_directory(command.tenant, command.property)
+        rt = await runtime()
+        directory = await until_database_answers(
+            lambda: rt.directory.property_directory(command.tenant, command.property))
         if directory is None:
             await dead_letter(ops_commands.get_topic_name(), key, value,
                               f"unknown property {command.tenant}/{command.property}")

@@ -9,6 +9,7 @@ from faust import StreamT
 from pydantic import ValidationError
 
 from agents.dead_letters import dead_letter
+from app.db_retry import until_database_answers
 from app.domain.lock_event import LockCommand
 from app.domain.reservation import ENDING_EVENTS, ReservationEvent
 from app.domain.stay import step_stay
@@ -35,7 +36,8 @@ async def route_reservation(key: str | None, value: bytes | None) -> list[LockCo
     rt = await runtime()
     locks = []
     if event.type not in ENDING_EVENTS:
-        directory = await rt.directory.property_directory(event.tenant, event.property)
+        directory = await until_database_answers(
+            lambda: rt.directory.property_directory(event.tenant, event.property))
         if directory is None:
             await dead_letter(pms_reservations.get_topic_name(), key, value,
                               f"unknown property {event.tenant}/{event.property}")

@@ -11,3 +11,4 @@ BREAKER_OPEN = Gauge("lis_circuit_open", "1 while the circuit breaker of a tenan
 DEAD_LETTERS = Counter("lis_dead_letters_total", "Records sent to lock.dlq, by source topic", ["source"])
 RETRIES_SCHEDULED = Counter("lis_retries_scheduled_total", "Vendor calls rescheduled after a retryable failure",
                             ["vendor"])
+DATABASE_RETRIES = Counter("lis_database_retries_total", "Database calls retried while PostgreSQL was unreachable")

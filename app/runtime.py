@@ -16,6 +16,7 @@ from app.domain.lock_port import LockPort
 from app.domain.lock_saga import CredentialRecord
 from app.security.envelope import KeyStore, LocalKeyStore
 from app.security.pseudonym import passcode_for
+from app.db_retry import until_database_answers
 from app.settings import settings
 from app.vendor_calls import RetrySettings, VendorCaller
 
@@ -65,7 +66,7 @@ async def runtime() -> Runtime:
 
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set: the worker needs the lock directory in PostgreSQL")
-        pool = await create_pool(settings.database_url)
+        pool = await until_database_answers(lambda: create_pool(settings.database_url))
         keys = LocalKeyStore.from_file(settings.key_file)
         _installed = Runtime(directory=PostgresDirectory(pool), ports=VendorPorts(pool, keys), keys=keys,
                              caller=caller_from_settings())

@@ -25,6 +25,7 @@ class Settings(BaseModel):
     retry_cap_s: float = Field(default=60.0, gt=0, description="no delayed retry waits longer")
     retry_max_attempts: int = Field(default=6, ge=1, description="delayed attempts before a saga step fails")
     retry_scan_s: float = Field(default=1.0, gt=0, description="how often the retry timer looks for due retries")
+    audit_checkpoint_s: float = Field(default=30.0, gt=0, description="how often audit checkpoints are signed")
     breaker_window_s: float = 30.0
     breaker_min_calls: int = 10
     breaker_failure_rate: float = 0.5
@@ -60,6 +61,7 @@ _ENV = {
     "LIS_RETRY_CAP_S": "retry_cap_s",
     "LIS_RETRY_MAX_ATTEMPTS": "retry_max_attempts",
     "LIS_RETRY_SCAN_S": "retry_scan_s",
+    "LIS_AUDIT_CHECKPOINT_S": "audit_checkpoint_s",
     "LIS_BREAKER_WINDOW_S": "breaker_window_s",
     "LIS_BREAKER_MIN_CALLS": "breaker_min_calls",
     "LIS_BREAKER_FAILURE_RATE": "breaker_failure_rate",
