@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dev test lint typecheck bench clean
+.PHONY: setup dev test lint typecheck bench k6 clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+bench: setup  ## benchmarks with stored baselines: fail on a >10 % regression (not part of `make test`)
+	$(BIN)/python tests/benchmarks/audit_bench.py
+	$(BIN)/python -m tests.benchmarks.ingress_bench
+
+k6:  ## build the k6 load generator from the Go module proxy (the ingress bench falls back to Python without it)
+	go install go.k6.io/k6@v1.8.1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,7 @@ from faust import StreamT
 from pydantic import TypeAdapter, ValidationError
 
 from agents.dead_letters import dead_letter
+from agents.retries import schedule
 from app.db_retry import until_database_answers
 from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
 from app.domain.errors import LockError
@@ -80,6 +81,7 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
     if isinstance(item, LockCommand) and item.notify is not None and not emitted:
         await _report(saga, item.stay)  # a step that needed no vendor call still reports to its shift
     await _save(key, saga)
+    schedule(key, saga)
     return emitted
 
 

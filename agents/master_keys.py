@@ -3,7 +3,6 @@ and publish progress on ``lock.events``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from agents.dead_letters import dead_letter
 from app.db_retry import until_database_answers
 from app.domain.credential import LockRef
-from app.domain.master_shift import OpsCommand, PropertyMasters, ShiftRequested, step_shift
+from app.domain.master_shift import OpsCommand, ShiftRequested, progress_of, step_shift
 from app.runtime import runtime
 from app.streams import app, lock_commands, lock_events, ops_commands
 from tables.master_keys import read_masters, write_masters
@@ -51,17 +50,9 @@ async def apply_ops_command(key: str, value: bytes | None) -> dict[str, Any]:
     for lock_command in commands:
         await (await lock_commands.send(key=lock_command.lock.key, value=lock_command.model_dump_json().encode()))
     write_masters(key, state)
-    progress = _progress(state)
-    if progress:
-        await lock_events.send(key=key, value=json.dumps(progress).encode())
-    return progress
-
-
-def _progress(state: PropertyMasters) -> dict[str, Any]:
-    shift = state.shift
-    if shift is None:
+    if state.shift is None:
         return {}
-    return {"type": "master_key.shift_progress", "tenant": shift.request.tenant, "property": shift.request.property,
-            "shift_id": shift.request.shift_id, "status": shift.status.value, "counts": shift.counts(),
-            "total": len(shift.locks), "stragglers": shift.stragglers}
+    progress = progress_of(state.shift)
+    await lock_events.send(key=key, value=progress.model_dump_json().encode())
+    return progress.model_dump(mode="json")
 

@@ -1,12 +1,14 @@
 """The retry timer: sends a ``RetryDue`` to ``lock.commands`` for every delayed vendor call whose time has come.
 
 Retries go through the lock's own partition like any command, so they keep per-lock order and never block other
-locks. Each worker scans only the table partitions it owns; a tick it already sent is not sent again while the
-saga has not consumed it (the saga also ignores duplicate ticks).
+locks. The lock saga agent tells this module when it schedules a retry (a heap of due times, so a tick costs only
+what is due); a slower full scan of the worker's table partitions catches what a restart or rebalance brought in.
+The saga ignores duplicate ticks, so sending one twice is harmless.
 """
 
 from __future__ import annotations
 
+import heapq
 from datetime import UTC, datetime
 
 from app.domain.lock_saga import LockSaga, due_retries
@@ -14,18 +16,42 @@ from app.settings import settings
 from app.streams import app, lock_commands
 from tables.sagas import lock_sagas
 
+_due: list[tuple[datetime, str]] = []
 _sent: dict[tuple[str, str], int] = {}
+FULL_SCAN_S = 10.0
+
+
+def schedule(key: str, saga: LockSaga) -> None:
+    """Remember when this lock's delayed calls are due."""
+    for record in saga.credentials.values():
+        if record.retry_at is not None:
+            heapq.heappush(_due, (record.retry_at, key))
 
 
 @app.timer(interval=settings.retry_scan_s)  # type: ignore[untyped-decorator]
 async def dispatch_due_retries() -> None:
     now = datetime.now(UTC)
+    keys = set()
+    while _due and _due[0][0] <= now:
+        keys.add(heapq.heappop(_due)[1])
+    for key in keys:
+        raw: bytes | None = lock_sagas.get(key)
+        if raw is not None:
+            await _send_due(key, LockSaga.model_validate_json(raw), now)
+
+
+@app.timer(interval=FULL_SCAN_S)  # type: ignore[untyped-decorator]
+async def rescan_for_retries() -> None:
     for key, raw in list(lock_sagas.items()):
-        for due in due_retries(LockSaga.model_validate_json(raw), now):
-            marker = (key, due.idempotency_key)
-            if _sent.get(marker) == due.attempt:
-                continue
-            if len(_sent) > 100_000:
-                _sent.clear()  # bounded memory; a repeated tick is harmless, the saga ignores it
-            _sent[marker] = due.attempt
-            await lock_commands.send(key=key, value=due.model_dump_json().encode())
+        schedule(key, LockSaga.model_validate_json(raw))
+
+
+async def _send_due(key: str, saga: LockSaga, now: datetime) -> None:
+    for due in due_retries(saga, now):
+        marker = (key, due.idempotency_key)
+        if _sent.get(marker) == due.attempt:
+            continue
+        if len(_sent) > 100_000:
+            _sent.clear()  # bounded memory; a repeated tick is harmless, the saga ignores it
+        _sent[marker] = due.attempt
+        await lock_commands.send(key=key, value=due.model_dump_json().encode())

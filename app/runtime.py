@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.db_retry import until_database_answers
 from app.domain.breaker import BreakerSettings
 from app.domain.credential import LockRef, Vendor
 from app.domain.directory import LockDirectory
@@ -16,7 +17,6 @@ from app.domain.lock_port import LockPort
 from app.domain.lock_saga import CredentialRecord
 from app.security.envelope import KeyStore, LocalKeyStore
 from app.security.pseudonym import passcode_for
-from app.db_retry import until_database_answers
 from app.settings import settings
 from app.vendor_calls import RetrySettings, VendorCaller
 

@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 from app.domain.audit_record import AuditRecord
 from app.domain.lock_event import LockCommand, LockEvent
+from app.domain.lock_status import LockStatusEvent
+from app.domain.master_shift import ShiftProgress
 from app.domain.reservation import ReservationEvent
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -20,6 +22,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "lock.commands.v1": LockCommand,
     "lock.events.v1": LockEvent,
     "lock.audit.v1": AuditRecord,
+    "lock.events.lock-status.v1": LockStatusEvent,
+    "lock.events.master-key-progress.v1": ShiftProgress,
 }
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 

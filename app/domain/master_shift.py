@@ -85,11 +85,30 @@ class MasterShift(Frozen):
         return {lock: self.causes.get(lock, "") for lock, p in self.phases.items() if p is LockPhase.STRAGGLER}
 
 
+class ShiftProgress(Frozen):
+    """Published on ``lock.events`` (keyed tenant/property) after every change of a shift."""
+
+    type: Literal["master_key.shift_progress"] = "master_key.shift_progress"
+    tenant: str
+    property: str
+    shift_id: str
+    status: ShiftStatus
+    counts: dict[str, int]
+    total: int
+    stragglers: dict[str, str]
+
+
 class PropertyMasters(Frozen):
     """A property's master-key history: the live master's shift and the shift in progress, if any."""
 
     current_shift: str | None = None
     shift: MasterShift | None = None
+
+
+def progress_of(shift: MasterShift) -> ShiftProgress:
+    return ShiftProgress(tenant=shift.request.tenant, property=shift.request.property,
+                         shift_id=shift.request.shift_id, status=shift.status, counts=shift.counts(),
+                         total=len(shift.locks), stragglers=shift.stragglers)
 
 
 def master_stay(shift_id: str) -> str:
