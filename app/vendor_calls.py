@@ -20,7 +20,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from app.domain.breaker import BreakerSettings, BreakerState, CircuitBreaker
 from app.domain.credential import CredentialKind, IssuedCredential, IssueRequest, LockRef
-from app.domain.errors import CredentialNotFound, DuplicateCredential, LockError, RateLimited, VendorUnavailable
+from app.domain.errors import CircuitOpen, CredentialNotFound, DuplicateCredential, LockError, RateLimited
 from app.domain.lock_event import LockAction
 from app.domain.lock_port import LockPort
 from app.domain.lock_saga import CredentialRecord, VendorCall, VendorOutcome
@@ -115,20 +115,25 @@ class VendorCaller:
 
         async def attempt() -> T:
             if not breaker.allow(self.clock()):
-                raise VendorUnavailable(f"circuit open for {lock.tenant}/{lock.vendor}", vendor_code="circuit_open")
+                raise CircuitOpen(f"circuit open for {lock.tenant}/{lock.vendor}",
+                                  reopens_in=breaker.reopens_in(self.clock()))
+            answered = False
             try:
                 result = await operation()
+                answered = True
             except LockError as err:
-                self._record(breaker, lock, not err.retryable)  # a refusal is an answer: the vendor is up
+                answered = not err.retryable  # a refusal is an answer: the vendor is up
                 raise
-            self._record(breaker, lock, True)
+            finally:
+                # Always recorded (even on cancellation), or a half-open breaker would wait for its probe forever.
+                self._record(breaker, lock, answered)
             return result
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.quick_attempts),
             wait=wait_random_exponential(multiplier=self.retry.quick_base_s, max=self.retry.quick_cap_s),
             retry=retry_if_exception(lambda err: isinstance(err, LockError) and err.retryable
-                                     and err.vendor_code != "circuit_open"),
+                                     and not isinstance(err, CircuitOpen)),
             reraise=True,
         )
         async for trial in retrying:
@@ -141,7 +146,10 @@ class VendorCaller:
         BREAKER_OPEN.labels(lock.tenant, lock.vendor).set(breaker.state is not BreakerState.CLOSED)
 
     def _delay(self, record: CredentialRecord, err: LockError) -> float:
-        """Full jitter: uniform in [0, min(cap, base·2^attempts)], but never before a vendor's Retry-After."""
+        """Full jitter: uniform in [0, min(cap, base·2^attempts)], but never before a vendor's Retry-After nor
+        before the breaker lets calls through again (spread, so they do not all arrive with the probe)."""
+        if isinstance(err, CircuitOpen):
+            return err.reopens_in + random.uniform(0, self.retry.delay_base_s * 4)
         ceiling = min(self.retry.delay_cap_s, self.retry.delay_base_s * 2 ** record.attempts)
         delay = random.uniform(0, ceiling)
         if isinstance(err, RateLimited) and err.retry_after:
@@ -153,4 +161,5 @@ def failed_outcome(call: VendorCall, err: LockError, retry_delay_s: float = 0.0)
     """The outcome of a call that ended in ``err``; the detail names the canonical cause and the vendor's code."""
     return VendorOutcome(action=call.action, stay=call.record.stay, idempotency_key=call.record.idempotency_key,
                          ok=False, error_cause=err.cause, detail=f"{err.cause} ({err.vendor_code or '-'})",
-                         retryable=err.retryable, retry_delay_s=retry_delay_s)
+                         retryable=err.retryable, retry_delay_s=retry_delay_s,
+                         spent_attempt=not isinstance(err, CircuitOpen))

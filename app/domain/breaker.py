@@ -48,6 +48,15 @@ class CircuitBreaker:
             self._probes_in_flight += 1
         return True
 
+    def reopens_in(self, now: float) -> float:
+        """Seconds until a refused call is worth trying again: the rest of the open interval, or while a probe is
+        deciding, a fraction of it."""
+        if self.state is BreakerState.OPEN:
+            return max(0.0, self.opened_at + self.settings.open_s - now)
+        if self.state is BreakerState.HALF_OPEN:
+            return self.settings.open_s / 4
+        return 0.0
+
     def record(self, ok: bool, now: float) -> None:
         """Record a call's result: a vendor answer (even a refusal) is ``ok``; no answer, 5xx or 429 is not."""
         if self.state is BreakerState.HALF_OPEN:

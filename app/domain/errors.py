@@ -6,6 +6,7 @@ Every vendor adapter translates its own failures into exactly one of these at it
     LockError
     ├── RetryableLockError          the same call may succeed later
     │   ├── VendorUnavailable       5xx, connection refused, lock or gateway offline
+    │   │   └── CircuitOpen         not even tried: the tenant's breaker for this vendor is open
     │   ├── RateLimited             429 / TTLock 30006; ``retry_after`` seconds when the vendor said
     │   ├── GatewayBusy             the lock's gateway is executing another command
     │   └── VendorTimeout           no answer in time: the call may or may not have happened
@@ -47,6 +48,14 @@ class VendorUnavailable(RetryableLockError):
     pass
 
 
+class CircuitOpen(VendorUnavailable):
+    """Raised without calling the vendor; ``reopens_in`` says when the breaker will let a call through again."""
+
+    def __init__(self, message: str, *, reopens_in: float) -> None:
+        super().__init__(message, vendor_code="circuit_open")
+        self.reopens_in = reopens_in
+
+
 class RateLimited(RetryableLockError):
     def __init__(self, message: str, *, vendor_code: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message, vendor_code=vendor_code)
@@ -86,6 +95,7 @@ _CAUSES: dict[type[LockError], str] = {
     RetryableLockError: "retryable",
     PermanentLockError: "permanent",
     VendorUnavailable: "vendor_unavailable",
+    CircuitOpen: "circuit_open",
     RateLimited: "rate_limited",
     GatewayBusy: "gateway_busy",
     VendorTimeout: "vendor_timeout",

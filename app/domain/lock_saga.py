@@ -89,6 +89,7 @@ class VendorOutcome(Frozen):
     detail: str | None = None
     retryable: bool = False
     retry_delay_s: float = 0.0
+    spent_attempt: bool = True  # False when the call was never made (circuit open): it costs no attempt
 
 
 class DeadLetter(Frozen):
@@ -221,12 +222,12 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
     if current is None or current.idempotency_key != outcome.idempotency_key or current.status not in IN_FLIGHT:
         return saga, []  # an outcome for an intent that is no longer current
     if not outcome.ok and outcome.retryable:
-        attempts = current.attempts + 1
+        attempts = current.attempts + (1 if outcome.spent_attempt else 0)
         if attempts < policy.max_attempts or outcome.action is LockAction.REVOKE:
             retry_at = now + timedelta(seconds=outcome.retry_delay_s)
             record = current.model_copy(update={"attempts": attempts, "retry_at": retry_at})
             alert: list[Output] = []
-            if attempts == policy.max_attempts:  # a revoke that keeps failing: tell people, keep trying
+            if attempts == policy.max_attempts and outcome.spent_attempt:  # a revoke that keeps failing: alert once
                 alert = [_event(saga.lock, current, outcome, LockEventType.KEY_REVOKE_FAILED, now),
                          DeadLetter(command=_command_of(saga.lock, current), reason=_reason(outcome, attempts))]
             return _with(saga, record), alert

@@ -52,3 +52,12 @@ def test_old_failures_leave_the_window() -> None:
     breaker = breaker_after([False, False, True])
     breaker.record(True, 20.0)  # the failures at t=0 are outside the 10 s window now
     assert breaker.state is BreakerState.CLOSED
+
+
+def test_reopens_in_tells_refused_callers_when_to_come_back() -> None:
+    breaker = breaker_after([False] * 4)
+    assert breaker.reopens_in(2.0) == pytest.approx(5 - 2.0 + 0.3)
+    assert breaker.allow(6.0)  # half-open, probe in flight
+    assert breaker.reopens_in(6.0) == pytest.approx(1.25)
+    breaker.record(True, 6.1)
+    assert breaker.reopens_in(6.2) == 0.0

@@ -228,3 +228,12 @@ def test_retry_ticks_for_superseded_attempts_are_ignored() -> None:
     saga, _ = step(saga, transient(call), NOW)  # type: ignore[arg-type]
     stale = RetryDue(lock=lock(), stay="t1/p1/R1", idempotency_key=call.record.idempotency_key, attempt=0)
     assert step(saga, stale, NOW)[1] == []
+
+
+def test_a_call_refused_by_an_open_breaker_costs_no_attempt() -> None:
+    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    refused = transient(call, delay=12).model_copy(update={"spent_attempt": False, "error_cause": "circuit_open"})
+    saga, outputs = step(saga, refused, NOW, RetryPolicy(max_attempts=1))  # type: ignore[arg-type]
+    record = saga.credentials["t1/p1/R1"]
+    assert outputs == []
+    assert (record.attempts, record.retry_at) == (0, NOW + timedelta(seconds=12))
