@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faust import StreamT
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
-from agents.dead_letters import dead_letter
+from agents.dead_letters import dead_letter, parse_or_dead_letter
 from agents.retries import schedule
 from app.db_retry import until_database_answers
 from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
@@ -48,14 +48,11 @@ async def run_lock_sagas(stream: StreamT[bytes]) -> AsyncIterator[list[dict[str,
 
 async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
     """Advance one lock's saga by one command or retry tick, performing the vendor calls it asks for."""
-    try:
-        item = LOCK_INPUT.validate_json(value or b"")
-    except ValidationError as err:
-        await dead_letter(lock_commands.get_topic_name(), key, value, f"malformed lock command: {err}")
+    item = await parse_or_dead_letter(LOCK_INPUT, lock_commands, key, value, "lock command")
+    if item is None:
         return []
     saga = read_lock_saga(key, item.lock)
     saga, outputs = step(saga, item, datetime.now(UTC), POLICY)
-    await _save(key, saga)
     emitted: list[LockEvent] = []
     pending: deque[Output] = deque(outputs)
     while pending:
@@ -72,6 +69,7 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
             await dead_letter(lock_commands.get_topic_name(), key, output.command.model_dump_json().encode(),
                               output.reason)
         else:
+            await _record_intent(key, saga)
             await _audit(audit_intent(saga.lock, output, datetime.now(UTC)))
             outcome = await _carry_out(saga, output)
             if outcome.retryable and not outcome.ok:
@@ -80,7 +78,9 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
             pending.extend(more)
     if isinstance(item, LockCommand) and item.notify is not None and not emitted:
         await _report(saga, item.stay)  # a step that needed no vendor call still reports to its shift
-    await _save(key, saga)
+    # Not flushed here: Faust flushes the producer before it commits this command's offset, and a write lost before
+    # that replays the command, which reconciles.
+    write_lock_saga(key, saga)
     schedule(key, saga)
     return emitted
 
@@ -112,7 +112,7 @@ async def _audit(record: AuditRecord) -> None:
     await lock_audit.send(key=record.tenant, value=record.model_dump_json().encode())
 
 
-async def _save(key: str, saga: LockSaga) -> None:
+async def _record_intent(key: str, saga: LockSaga) -> None:
     """Write the saga and wait until its changelog record is on the broker: intent is durable before acting."""
     write_lock_saga(key, saga)
     await app.producer.flush()

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faust import StreamT
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
-from agents.dead_letters import dead_letter
+from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.db_retry import until_database_answers
 from app.domain.credential import LockRef
 from app.domain.master_shift import OpsCommand, ShiftRequested, progress_of, step_shift
@@ -29,10 +29,8 @@ async def shift_master_keys(stream: StreamT[bytes]) -> AsyncIterator[dict[str, A
 
 async def apply_ops_command(key: str, value: bytes | None) -> dict[str, Any]:
     """Apply one ops command or lock report to the property's master-key state; returns the progress published."""
-    try:
-        command = OPS_COMMAND.validate_json(value or b"")
-    except ValidationError as err:
-        await dead_letter(ops_commands.get_topic_name(), key, value, f"malformed ops command: {err}")
+    command = await parse_or_dead_letter(OPS_COMMAND, ops_commands, key, value, "ops command")
+    if command is None:
         return {}
     locks: list[LockRef] = []
     if isinstance(command, ShiftRequested):

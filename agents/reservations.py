@@ -6,9 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from faust import StreamT
-from pydantic import ValidationError
 
-from agents.dead_letters import dead_letter
+from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.db_retry import until_database_answers
 from app.domain.lock_event import LockCommand
 from app.domain.reservation import ENDING_EVENTS, ReservationEvent
@@ -28,10 +27,9 @@ async def route_reservations(stream: StreamT[bytes]) -> AsyncIterator[list[dict[
 
 async def route_reservation(key: str | None, value: bytes | None) -> list[LockCommand]:
     """Apply one PMS event to its stay and send the resulting lock commands; bad input becomes a dead letter."""
-    try:
-        event = ReservationEvent.model_validate_json(value or b"")
-    except ValidationError as err:
-        await dead_letter(pms_reservations.get_topic_name(), key, value, f"malformed reservation event: {err}")
+    event: ReservationEvent | None = await parse_or_dead_letter(ReservationEvent, pms_reservations, key, value,
+                                                                 "reservation event")
+    if event is None:
         return []
     rt = await runtime()
     locks = []

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from faust import StreamT
-from pydantic import ValidationError
 
-from agents.dead_letters import dead_letter
+from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.domain.credential import lock_key
 from app.domain.lock_status import LockStatusEvent, VendorEventType, VendorWebhook, step
 from app.streams import app, lock_events, vendor_webhooks
@@ -29,10 +28,9 @@ async def apply_vendor_webhooks(stream: StreamT[bytes]) -> AsyncIterator[list[di
 
 async def apply_vendor_webhook(key: str | None, value: bytes | None) -> list[LockStatusEvent]:
     """Apply one verified vendor webhook to its lock and emit what changed; bad input becomes a dead letter."""
-    try:
-        webhook = VendorWebhook.model_validate_json(value or b"")
-    except ValidationError as err:
-        await dead_letter(vendor_webhooks.get_topic_name(), key, value, f"malformed vendor webhook: {err}")
+    webhook: VendorWebhook | None = await parse_or_dead_letter(VendorWebhook, vendor_webhooks, key, value,
+                                                                "vendor webhook")
+    if webhook is None:
         return []
     expected = lock_key(webhook.tenant, webhook.region, webhook.lock_id)
     if key != expected:
