@@ -15,9 +15,9 @@ TEST_SOURCES = "\n".join(path.read_text() for path in (ROOT / "tests").rglob("te
 
 def test_the_table_covers_the_failure_modes_the_service_must_handle() -> None:
     modes = {row[0].strip() for row in ROWS}
-    assert {"vendor timeout", "vendor 5xx", "429 / rate limit", "token expiry", "gateway busy", "lock / gateway offline",
-            "duplicate credential", "Kafka broker down / restart", "rebalance mid-saga", "worker SIGKILL",
-            "PostgreSQL down", "poison message", "clock skew", "out-of-order PMS events"} <= modes
+    assert {"vendor timeout", "vendor 5xx", "429 / rate limit", "token expiry", "gateway busy",
+            "lock / gateway offline", "duplicate credential", "Kafka broker down / restart", "rebalance mid-saga",
+            "worker SIGKILL", "PostgreSQL down", "poison message", "clock skew", "out-of-order PMS events"} <= modes
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row[0].strip() for row in ROWS])
