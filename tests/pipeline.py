@@ -18,6 +18,7 @@ import httpx
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from app.dev_vendors import provision_salto, start_salto_sandbox
 from app.devstack import Stack, load_directory, provision_ttlock
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.reservation import ReservationEvent
@@ -33,6 +34,8 @@ class Pipeline:
     directory: PropertyDirectory | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     worker_env: dict[str, str] = field(default_factory=dict)
+    salto_rooms: int = 0  # the first rooms get Salto locks, the rest TTLock
+    salto_url: str = ""
 
     @property
     def tenant(self) -> str:
@@ -50,15 +53,22 @@ class Pipeline:
         self.sandbox_url = await self.stack.start_ttlock_sandbox()
         base = int(uuid.uuid4().int % 10**6) * 10_000
         gateways = max(4, self.rooms // 20)
-        locks = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="ttlock", vendor_lock_id=str(base + n),
-                                    gateway_id=str(base + n % gateways), room=str(100 + n))
-                      for n in range(1, self.rooms + 1))
+        salto = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="salto", vendor_lock_id=f"ap-{base + n}",
+                                    gateway_id=f"gw-{n % gateways}", room=str(100 + n))
+                      for n in range(1, self.salto_rooms + 1))
+        ttlock = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="ttlock", vendor_lock_id=str(base + n),
+                                     gateway_id=str(base + n % gateways), room=str(100 + n))
+                       for n in range(self.salto_rooms + 1, self.rooms + 1))
+        locks = salto + ttlock
         self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks)
-        account = await provision_ttlock(self.sandbox_url, list(locks))
+        accounts = {"ttlock": await provision_ttlock(self.sandbox_url, list(ttlock))}
+        if salto:
+            self.salto_url = await start_salto_sandbox(self.stack)
+            accounts["salto"] = await provision_salto(self.salto_url, list(salto))
         path = self.stack.root / f"{self.tenant}.yaml"
         path.write_text(yaml.safe_dump([{"tenant": self.tenant, "region": "eu-west", "properties": [
             {"property": "p1", "locks": [lock.model_dump(mode="json") for lock in locks],
-             "vendor_accounts": {"ttlock": account}}]}]))
+             "vendor_accounts": accounts}]}]))
         await load_directory(self.stack.database_url, path, self.stack.keys)
         path.unlink()
         await self.stack.ensure_topics(self.prefix)
@@ -147,12 +157,27 @@ class Pipeline:
         return records
 
     async def sandbox_credentials(self) -> dict[str, list[dict[str, Any]]]:
-        """What the sandbox really holds, per directory lock id."""
+        """What the sandboxes really hold, per directory lock id: TTLock's credential views, and for Salto the users
+        of the door that carry a key (a user whose key was cancelled opens nothing)."""
         assert self.directory is not None
-        async with httpx.AsyncClient(base_url=self.sandbox_url, timeout=httpx.Timeout(30, pool=None)) as http:
-            answers = await asyncio.gather(*(http.get(f"/sandbox/locks/{lock.vendor_lock_id}/credentials")
-                                             for lock in self.directory.locks))
-        return {lock.lock_id: answer.json() for lock, answer in zip(self.directory.locks, answers, strict=True)}
+        timeout = httpx.Timeout(30, pool=None)
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            answers = await asyncio.gather(*(http.get(self._credentials_url(lock)) for lock in self.directory.locks))
+        held = {}
+        for lock, answer in zip(self.directory.locks, answers, strict=True):
+            answer.raise_for_status()
+            entries = answer.json()
+            held[lock.lock_id] = [e for e in entries if lock.vendor == "ttlock" or _salto_key(e)]
+        return held
+
+    def _credentials_url(self, lock: DirectoryLock) -> str:
+        if lock.vendor == "salto":
+            return f"{self.salto_url}/sandbox/accesspoints/{lock.vendor_lock_id}/users"
+        return f"{self.sandbox_url}/sandbox/locks/{lock.vendor_lock_id}/credentials"
+
+
+def _salto_key(user: dict[str, Any]) -> bool:
+    return bool(user["hasPinCode"] or user["mobileKeyStatus"] == "Assigned" or user["cardSerial"])
 
 
 def distinct(events: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:

@@ -79,3 +79,25 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
     assert not distinct(lock_events, "key.revoke_failed")
     held = await pipeline.sandbox_credentials()
     assert all(creds == [] for creds in held.values()), "a checked-out guest's key still opens a door"
+
+
+async def test_a_property_mixing_ttlock_and_salto_locks_issues_and_revokes_on_both(stack: Stack) -> None:
+    mixed = await Pipeline(stack, rooms=20, salto_rooms=10).start()
+    try:
+        start = datetime(2026, 12, 1, 15, tzinfo=BERLIN)
+        await mixed.publish(mixed.room_event(
+            event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
+            occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=start,
+            departure=start + timedelta(days=2)) for n in range(1, 21))
+        events = await mixed.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= 20)
+        issued = distinct(events, "key.issued").values()
+        assert sorted(e["vendor"] for e in issued) == ["salto"] * 10 + ["ttlock"] * 10
+        assert all(len(creds) == 1 for creds in (await mixed.sandbox_credentials()).values())
+
+        await mixed.publish(mixed.room_event(event_id=f"o{n}", type="reservation.checked_out", reservation=f"R{n}",
+                                             sequence=2, occurred_at=datetime.now(UTC)) for n in range(1, 21))
+        events = await mixed.read("lock.events", until=lambda rs: len(distinct(rs, "key.revoked")) >= 20)
+        assert len(distinct(events, "key.revoked")) == 20
+        assert all(creds == [] for creds in (await mixed.sandbox_credentials()).values())
+    finally:
+        mixed.stop()
