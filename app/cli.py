@@ -29,7 +29,8 @@ cli.add_typer(hil_cli, name="hil")
 
 @cli.command()
 def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")) -> None:
-    """Run a Faust worker: every agent module in ``agents/`` (reservations, lock sagas, audit sink, webhooks…)."""
+    """Run a Faust worker: every agent in ``agents/`` (reservations, lock sagas, audit sink, webhooks…) and every
+    table and ops view in ``tables/``."""
     import importlib
     import logging
     import pkgutil
@@ -37,10 +38,12 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
     from faust.worker import Worker
 
     import agents
+    import tables
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per vendor request drowns the worker's log
-    for module in pkgutil.iter_modules(agents.__path__):
-        importlib.import_module(f"agents.{module.name}")  # registers the module's agents on the app
+    for package in (agents, tables):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")  # registers agents, tables, views
 
     from app.infra.topics import ensure_topics
     from app.settings import settings

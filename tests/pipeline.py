@@ -36,6 +36,7 @@ class Pipeline:
     worker_env: dict[str, str] = field(default_factory=dict)
     salto_rooms: int = 0  # the first rooms get Salto locks, the rest TTLock
     salto_url: str = ""
+    web_port: int = 0  # the current worker's Faust web server (ops views)
 
     @property
     def tenant(self) -> str:
@@ -76,7 +77,8 @@ class Pipeline:
         return self
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(free_port()),
+        self.web_port = free_port()
+        env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(self.web_port),
                              LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / self.tenant),
                              **self.worker_env)
         worker = self.stack.spawn(["worker", "--loglevel", "warning"], log_name=f"worker-{self.tenant}", env=env)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from app.devstack import Stack
@@ -66,6 +67,13 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
         assert credential["startDate"] == int(reservation.arrival.timestamp() * 1000)  # type: ignore[union-attr]
         assert credential["endDate"] == int(reservation.departure.timestamp() * 1000)  # type: ignore[union-attr]
         assert credential["onLock"] is True
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{pipeline.web_port}") as worker:
+        saga = (await worker.get("/lock-sagas/", params={"key": f"{pipeline.tenant}/eu-west/door-1"})).json()
+        (record,) = saga["credentials"].values()
+        assert record["status"] == "issued"
+        assert "lis_vendor_calls_total" in (await worker.get("/metrics")).text
+        assert (await worker.get("/breakers/")).json() == {f"{pipeline.tenant}/ttlock": "closed"}
 
     dead = await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= len(MALFORMED), timeout_s=30)
     assert sorted(d["key"] for d in dead) == sorted(k for k, _ in MALFORMED)
