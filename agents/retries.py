@@ -17,7 +17,7 @@ from app.streams import app, lock_commands
 from tables.sagas import lock_sagas
 
 _due: list[tuple[datetime, str]] = []
-_sent: dict[tuple[str, str], int] = {}
+_sent: dict[tuple[str, str], datetime] = {}
 FULL_SCAN_S = 10.0
 
 
@@ -49,9 +49,9 @@ async def rescan_for_retries() -> None:
 async def _send_due(key: str, saga: LockSaga, now: datetime) -> None:
     for due in due_retries(saga, now):
         marker = (key, due.idempotency_key)
-        if _sent.get(marker) == due.attempt:
-            continue
+        if _sent.get(marker) == due.due_at:
+            continue  # already sent for this very schedule (a record is rescheduled many times in its life)
         if len(_sent) > 100_000:
             _sent.clear()  # bounded memory; a repeated tick is harmless, the saga ignores it
-        _sent[marker] = due.attempt
+        _sent[marker] = due.due_at
         await lock_commands.send(key=key, value=due.model_dump_json().encode())

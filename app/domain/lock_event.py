@@ -62,6 +62,7 @@ class RetryDue(Frozen):
     stay: str
     idempotency_key: str
     attempt: int
+    due_at: AwareDatetime  # the retry_at it answers: a tick for an earlier schedule of the same record is stale
 
 
 LockInput = Annotated[LockCommand | RetryDue, Field(discriminator="type")]

@@ -137,7 +137,8 @@ def settled_report(saga: LockSaga, stay: str, policy: RetryPolicy | None = None)
 
 def due_retries(saga: LockSaga, now: datetime) -> list[RetryDue]:
     """The delayed vendor calls of this lock whose time has come."""
-    return [RetryDue(lock=saga.lock, stay=r.stay, idempotency_key=r.idempotency_key, attempt=r.attempts)
+    return [RetryDue(lock=saga.lock, stay=r.stay, idempotency_key=r.idempotency_key, attempt=r.attempts,
+                     due_at=r.retry_at)
             for r in saga.credentials.values() if r.retry_at is not None and r.retry_at <= now]
 
 
@@ -199,7 +200,7 @@ def _revoke(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) 
 def _on_retry(saga: LockSaga, due: RetryDue) -> tuple[LockSaga, list[Output]]:
     current = saga.credentials.get(due.stay)
     if (current is None or current.idempotency_key != due.idempotency_key or current.status not in IN_FLIGHT
-            or current.retry_at is None or current.attempts != due.attempt):
+            or current.retry_at is None or current.retry_at != due.due_at):
         return saga, []  # settled, superseded, or a duplicate tick
     record = current.model_copy(update={"retry_at": None})
     # A retried call reconciles: the failed attempt (a timeout, say) may have reached the lock after all.

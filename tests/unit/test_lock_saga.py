@@ -226,8 +226,26 @@ def test_dead_letter_replay_tries_a_failed_issue_again() -> None:
 def test_retry_ticks_for_superseded_attempts_are_ignored() -> None:
     saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
     saga, _ = step(saga, transient(call), NOW)  # type: ignore[arg-type]
-    stale = RetryDue(lock=lock(), stay="t1/p1/R1", idempotency_key=call.record.idempotency_key, attempt=0)
+    stale = RetryDue(lock=lock(), stay="t1/p1/R1", idempotency_key=call.record.idempotency_key, attempt=0,
+                     due_at=NOW - timedelta(minutes=5))
     assert step(saga, stale, NOW)[1] == []
+
+
+def test_a_record_rescheduled_later_in_its_life_gets_its_retry_tick_again() -> None:
+    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step(saga, transient(call), NOW)  # type: ignore[arg-type]
+    (first,) = due_retries(saga, NOW + timedelta(seconds=5))
+    saga, (retry,) = step(saga, first, NOW)
+    saga, _ = step(saga, settle(saga, retry), NOW)  # type: ignore[arg-type]
+    saga, (revoke,) = step(saga, command(LockAction.REVOKE, sequence=2), NOW)
+    later = NOW + timedelta(minutes=1)
+    saga, _ = step(saga, transient(revoke), later)  # type: ignore[arg-type]
+    (second,) = due_retries(saga, later + timedelta(seconds=5))
+    assert second.attempt == first.attempt, "same attempt number, different schedule"
+    assert second.due_at != first.due_at
+    _, (call_again,) = step(saga, second, later)
+    assert isinstance(call_again, VendorCall)
+    assert call_again.action is LockAction.REVOKE
 
 
 def test_a_call_refused_by_an_open_breaker_costs_no_attempt() -> None:
