@@ -69,9 +69,7 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
             await dead_letter(lock_commands.get_topic_name(), key, output.command.model_dump_json().encode(),
                               output.reason)
         else:
-            await _record_intent(key, saga)
-            await _audit(audit_intent(saga.lock, output, datetime.now(UTC)))
-            outcome = await _carry_out(saga, output)
+            outcome = await _carry_out(key, saga, output)
             if outcome.retryable and not outcome.ok:
                 RETRIES_SCHEDULED.labels(saga.lock.vendor).inc()
             saga, more = step(saga, outcome, datetime.now(UTC), POLICY)
@@ -98,8 +96,13 @@ async def _report(saga: LockSaga, stay: str) -> None:
     await ops_commands.send(key=notify.key, value=done.model_dump_json().encode())
 
 
-async def _carry_out(saga: LockSaga, call: VendorCall) -> VendorOutcome:
+async def _carry_out(key: str, saga: LockSaga, call: VendorCall) -> VendorOutcome:
     rt = await runtime()
+    refusal = rt.caller.refuses(saga.lock)
+    if refusal is not None:
+        return rt.caller.refused_outcome(call, refusal)  # no call is made: no intent to record
+    await _record_intent(key, saga)
+    await _audit(audit_intent(saga.lock, call, datetime.now(UTC)))
     try:
         port = await until_database_answers(
             lambda: rt.ports.port(saga.lock.tenant, saga.lock.property, saga.lock.vendor))

@@ -70,6 +70,20 @@ class VendorCaller:
         return VendorOutcome(action=call.action, stay=record.stay, idempotency_key=record.idempotency_key,
                              ok=True, vendor_ref=ref)
 
+    def refuses(self, lock: LockRef) -> CircuitOpen | None:
+        """The refusal a call on this lock would get right now from an open breaker, without making it (so the
+        saga neither records an intent nor spends an attempt on it)."""
+        breaker = self.breakers.get((lock.tenant, lock.vendor))
+        if breaker is None or breaker.state is BreakerState.CLOSED:
+            return None
+        wait = breaker.reopens_in(self.clock())
+        if breaker.state is BreakerState.OPEN and wait > 0:
+            return CircuitOpen(f"circuit open for {lock.tenant}/{lock.vendor}", reopens_in=wait)
+        return None
+
+    def refused_outcome(self, call: VendorCall, refusal: CircuitOpen) -> VendorOutcome:
+        return failed_outcome(call, refusal, self._delay(call.record, refusal))
+
     def breaker_states(self) -> dict[str, str]:
         """Each tenant/vendor breaker's state, for the ops view."""
         return {f"{tenant}/{vendor}": breaker.state.value for (tenant, vendor), breaker in self.breakers.items()}
@@ -122,7 +136,8 @@ class VendorCaller:
                 result = await operation()
                 answered = True
             except LockError as err:
-                answered = not err.retryable  # a refusal is an answer: the vendor is up
+                # A refusal is an answer, and so is a rate limit: the vendor is up (Retry-After paces us instead).
+                answered = not err.retryable or isinstance(err, RateLimited)
                 raise
             finally:
                 # Always recorded (even on cancellation), or a half-open breaker would wait for its probe forever.
