@@ -38,6 +38,7 @@ def finished(shift_id: str) -> Any:
     return lambda records: progress_of(shift_id, records).get("status") == "completed"
 
 
+@pytest.mark.timeout(1200)  # two shifts over 1,000 locks: ~5 min on a quiet 2-core machine
 async def test_master_key_shift_over_a_thousand_locks_resumes_after_a_kill_and_reports_stragglers(
     pipeline: Pipeline,
 ) -> None:
