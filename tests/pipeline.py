@@ -22,6 +22,7 @@ from app.dev_vendors import provision_salto, start_salto_sandbox
 from app.devstack import Stack, load_directory, provision_ttlock
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.reservation import ReservationEvent
+from app.infra.fault_proxy import FaultProxy
 from app.infra.ports import free_port
 
 
@@ -37,6 +38,7 @@ class Pipeline:
     salto_rooms: int = 0  # the first rooms get Salto locks, the rest TTLock
     salto_url: str = ""
     web_port: int = 0  # the current worker's Faust web server (ops views)
+    vendor_proxy: FaultProxy | None = None  # when set, the worker reaches the TTLock sandbox through it
 
     @property
     def tenant(self) -> str:
@@ -63,6 +65,9 @@ class Pipeline:
         locks = salto + ttlock
         self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks)
         accounts = {"ttlock": await provision_ttlock(self.sandbox_url, list(ttlock))}
+        if self.vendor_proxy is not None:
+            self.vendor_proxy.target_port = int(httpx.URL(self.sandbox_url).port or 0)
+            accounts["ttlock"]["base_url"] = f"http://127.0.0.1:{await self.vendor_proxy.start()}"
         if salto:
             self.salto_url = await start_salto_sandbox(self.stack)
             accounts["salto"] = await provision_salto(self.salto_url, list(salto))
