@@ -13,7 +13,8 @@ from app.domain.directory import DirectoryLock, PropertyDirectory
 
 
 class PostgresDirectory:
-    """Implements :class:`app.domain.directory.LockDirectory`; caches each property for ``ttl`` lookups."""
+    """Implements :class:`app.domain.directory.LockDirectory`. Each property is cached for the worker's life: an edited
+    directory reaches a worker when it restarts."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -34,10 +35,6 @@ class PostgresDirectory:
                                       locks=tuple(DirectoryLock(**dict(row)) for row in rows))
         self._cache[(tenant, property_id)] = directory
         return directory
-
-    def forget(self) -> None:
-        """Drop cached directories (after the directory was edited)."""
-        self._cache.clear()
 
 
 async def save_tenant(pool: asyncpg.Pool, tenant: str, region: str, name: str) -> None:
