@@ -1,15 +1,14 @@
-"""Every RFC 6962 vector of transparency-dev/merkle (copied to shared/testdata/rfc6962) against app.audit.merkle.
+"""Every RFC 6962 vector of transparency-dev/merkle (copied to tests/testdata/rfc6962) against app.audit.merkle.
 
-Each JSON file is one test id. Files with ``wantErr: true`` are tampered proofs that must be refused. A missing
-vector folder fails the run instead of silently skipping: set ``LIS_SHARED_DIR`` when the shared folder
-lives somewhere other than beside the repository.
+Each JSON file is one test id. Files with ``wantErr: true`` are tampered proofs that must be refused. The vectors
+live in the repository (Apache-2.0, licence and source beside them), so a fresh clone needs nothing next to it; a
+missing vector folder fails the run instead of silently skipping.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,7 @@ from app.audit.merkle import (
     verify_inclusion,
 )
 
-SHARED_DIR = Path(os.environ.get("LIS_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
-VECTOR_DIR = SHARED_DIR / "testdata" / "rfc6962"
+VECTOR_DIR = Path(__file__).resolve().parents[1] / "testdata" / "rfc6962"
 
 # The leaves behind the numbered vector folders: the reference tree of transparency-dev/merkle's
 # proof/verify_test.go, so the happy paths can be regenerated, not only verified.
@@ -45,7 +43,7 @@ def vector_params(kind: str, pattern: str = "*.json") -> list[Any]:
 
 
 def load(path: Path | None) -> dict[str, Any]:
-    assert path is not None, f"no RFC 6962 vectors under {VECTOR_DIR}; set LIS_SHARED_DIR to the shared folder"
+    assert path is not None, f"no RFC 6962 vectors under {VECTOR_DIR}"
     vector: dict[str, Any] = json.loads(path.read_text())
     return vector
 
