@@ -45,9 +45,12 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
         for module in pkgutil.iter_modules(package.__path__):
             importlib.import_module(f"{package.__name__}.{module.name}")  # registers agents, tables, views
 
+    from app.faust_offsets_patch import install_consumer_patch
     from app.infra.topics import ensure_topics
     from app.settings import settings
     from app.streams import app
+
+    install_consumer_patch()  # no record committed unprocessed across a takeover: docs/adr/0005
 
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, prefix=settings.topic_prefix,
