@@ -10,6 +10,7 @@ from typing import Any
 from faust import StreamT
 from pydantic import TypeAdapter
 
+from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
 from agents.retries import schedule
 from app.db_retry import until_database_answers
@@ -41,8 +42,11 @@ POLICY = RetryPolicy(max_attempts=settings.retry_max_attempts)
 @app.agent(lock_commands, concurrency=1)
 async def run_lock_sagas(stream: StreamT[bytes]) -> AsyncIterator[list[dict[str, Any]]]:
     # concurrency=1: faust-streaming #606, a higher concurrency can commit past an event still in flight.
-    async for key, value in stream.items():
-        events = await run_lock_saga(key, value)
+    async for event in stream.events():
+        if not await admitted(event):
+            continue
+        events = await run_lock_saga(event.key, event.value)
+        processed(event)
         yield [event.model_dump(mode="json") for event in events]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from faust import StreamT
 from pydantic import TypeAdapter
 
+from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.db_retry import until_database_answers
 from app.domain.credential import LockRef
@@ -23,8 +24,12 @@ OPS_COMMAND: TypeAdapter[OpsCommand] = TypeAdapter(OpsCommand)
 
 @app.agent(ops_commands, concurrency=1)
 async def shift_master_keys(stream: StreamT[bytes]) -> AsyncIterator[dict[str, Any]]:
-    async for key, value in stream.items():
-        yield await apply_ops_command(key, value)
+    async for event in stream.events():
+        if not await admitted(event):
+            continue
+        progress = await apply_ops_command(event.key, event.value)
+        processed(event)
+        yield progress
 
 
 async def apply_ops_command(key: str, value: bytes | None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from faust import StreamT
 
+from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.db_retry import until_database_answers
 from app.domain.lock_event import LockCommand
@@ -20,8 +21,11 @@ from tables.sagas import read_stay, write_stay
 
 @app.agent(pms_reservations, concurrency=1)
 async def route_reservations(stream: StreamT[bytes]) -> AsyncIterator[list[dict[str, Any]]]:
-    async for key, value in stream.items():
-        commands = await route_reservation(key, value)
+    async for event in stream.events():
+        if not await admitted(event):
+            continue
+        commands = await route_reservation(event.key, event.value)
+        processed(event)
         yield [command.model_dump(mode="json") for command in commands]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from faust import StreamT
 
+from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.domain.credential import lock_key
 from app.domain.lock_status import LockStatusEvent, VendorEventType, VendorWebhook, step
@@ -21,8 +22,11 @@ log = logging.getLogger(__name__)
 @app.agent(vendor_webhooks, concurrency=1)
 async def apply_vendor_webhooks(stream: StreamT[bytes]) -> AsyncIterator[list[dict[str, Any]]]:
     # concurrency=1: faust-streaming #606, and the webhooks of one lock must be applied in order.
-    async for key, value in stream.items():
-        events = await apply_vendor_webhook(key, value)
+    async for event in stream.events():
+        if not await admitted(event):
+            continue
+        events = await apply_vendor_webhook(event.key, event.value)
+        processed(event)
         yield [event.model_dump(mode="json") for event in events]
 
 

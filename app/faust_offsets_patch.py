@@ -13,7 +13,7 @@ What, one fence per consumer, each change tied to the regression test:
    re-delivers it from the new position. (``_fetch_records``, ``seek_to_committed``, ``_seek_wait``, ``_seek``.)
 2. The fetch loop admits a record only at the offset it expects next. A jump forward is acknowledged as a gap
    only when the broker, asked directly, holds no record in between (compaction, transaction markers); otherwise
-   the partition is sought back and re-read. (``_drain_messages``, ``_broker_has_records``.)
+   the partition is sought back and re-read. (``_drain_messages``, ``broker_has_records``.)
 3. A commit starts exactly at the committed offset, which is the next offset to read, not one past it: upstream
    tolerated one unacknowledged record at the head (``_new_offset``, ``_add_gap``).
 
@@ -34,7 +34,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport import consumer as consumer_module
 from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.transport.drivers import aiokafka as driver
-from faust.types import TP
+from faust.types import TP, ConsumerT
 
 log = logging.getLogger(__name__)
 SUPPORTED_FAUST = "0.15.3"
@@ -151,27 +151,39 @@ async def _add_gap(self: Consumer, tp: TP, offset_from: int, offset_to: int) -> 
         self._gap[tp].merge_overlaps()
 
 
-async def _broker_has_records(self: Consumer, tp: TP, start: int, end: int) -> bool:
+class _GapProbe:
+    """A group-less consumer that asks the broker what a partition holds; one question at a time."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.consumer: AIOKafkaConsumer | None = None
+
+    async def first_offset_from(self, owner: ConsumerT, tp: TP, start: int) -> int | None:
+        async with self.lock:
+            if self.consumer is None:
+                conf = owner.app.conf  # type: ignore[attr-defined]  # every Consumer has its app
+                transport = cast(Any, owner.transport)
+                self.consumer = AIOKafkaConsumer(
+                    bootstrap_servers=driver.server_list(transport.url, transport.default_port),
+                    enable_auto_commit=False, group_id=None, auto_offset_reset="earliest",
+                    client_id=f"{conf.broker_client_id}-gap-probe",
+                    isolation_level="read_committed" if owner.in_transaction else "read_uncommitted",
+                    request_timeout_ms=int(conf.broker_request_timeout * 1000),
+                    **driver.credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context))
+                await self.consumer.start()
+            partition = TopicPartition(tp.topic, tp.partition)
+            self.consumer.assign([partition])
+            self.consumer.seek(partition, start)
+            batch = await self.consumer.getmany(partition, timeout_ms=5_000, max_records=1)
+            records = batch.get(partition, [])
+            return records[0].offset if records else None
+
+
+async def broker_has_records(consumer: ConsumerT, tp: TP, start: int, end: int) -> bool:
     """Whether the broker holds a deliverable record in ``[start, end)``; True when it does not answer in time."""
-    probe: AIOKafkaConsumer | None = self.__dict__.get("_gap_probe")
-    if probe is None:
-        conf = self.app.conf
-        transport = cast(Any, self.transport)
-        probe = AIOKafkaConsumer(
-            bootstrap_servers=driver.server_list(transport.url, transport.default_port),
-            enable_auto_commit=False, group_id=None, auto_offset_reset="earliest",
-            client_id=f"{conf.broker_client_id}-gap-probe",
-            isolation_level="read_committed" if self.in_transaction else "read_uncommitted",
-            request_timeout_ms=int(conf.broker_request_timeout * 1000),
-            **driver.credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context))
-        await probe.start()
-        self.__dict__["_gap_probe"] = probe
-    partition = TopicPartition(tp.topic, tp.partition)
-    probe.assign([partition])
-    probe.seek(partition, start)
-    batch = await probe.getmany(partition, timeout_ms=5_000, max_records=1)
-    records = batch.get(partition, [])
-    return not records or records[0].offset < end
+    probe: _GapProbe = consumer.__dict__.setdefault("_gap_probe", _GapProbe())
+    first = await probe.first_offset_from(consumer, tp, start)
+    return first is None or first < end
 
 
 async def _drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no cover - upstream's loop, fenced
@@ -200,7 +212,7 @@ async def _drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no c
                     if expected is not None and offset < expected:
                         continue  # already handed over since the last seek
                     if expected is not None and offset > expected and acks_enabled_for(message.topic):
-                        if await _broker_has_records(self, tp, expected, offset):
+                        if await broker_has_records(self, tp, expected, offset):
                             log.warning("fetch of %s jumped from %d to %d over records: re-reading them",
                                         tp, expected, offset)
                             on_repaired_jump(tp, expected, offset)

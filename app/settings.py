@@ -30,6 +30,8 @@ class Settings(BaseModel):
     breaker_min_calls: int = 10
     breaker_failure_rate: float = 0.5
     breaker_open_s: float = 15.0
+    continuity_scan_s: float = Field(default=10.0, gt=0, description="how often idle partitions are checked")
+    processed_ledger: Path | None = Field(default=None, description="append every processed offset to this file")
 
     @property
     def broker_url(self) -> str:
@@ -66,6 +68,8 @@ _ENV = {
     "LIS_BREAKER_MIN_CALLS": "breaker_min_calls",
     "LIS_BREAKER_FAILURE_RATE": "breaker_failure_rate",
     "LIS_BREAKER_OPEN_S": "breaker_open_s",
+    "LIS_CONTINUITY_SCAN_S": "continuity_scan_s",
+    "LIS_PROCESSED_LEDGER": "processed_ledger",
 }
 
 

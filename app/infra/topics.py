@@ -13,7 +13,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 TOPICS = ("pms.reservations", "lock.commands", "lock.events", "lock.dlq", "lock.audit", "lock.audit-anchors",
           "vendor.webhooks", "ops.commands", "edge.offline-sync")
-TABLES = ("stays", "lock_sagas", "lock_status", "master_keys")
+TABLES = ("stays", "lock_sagas", "lock_status", "master_keys", "stream_offsets")
 
 
 async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4, replication: int = 1,

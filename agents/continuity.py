@@ -1,0 +1,103 @@
+"""Every stateful agent checks that each record continues its source partition, independently of Faust's offsets.
+
+``admitted`` before the step: a jump over records the broker still holds is counted
+(``lis_stream_gaps_total{topic}``), logged once with its range, and repaired by seeking the partition back to the
+first missing offset — the record is dropped and everything from the hole on is read again (every step is
+idempotent). ``processed`` after the step, next to the state write, moves the agent's ledger (and appends to the
+processed-offset file when ``LIS_PROCESSED_LEDGER`` is set, for soak runs and incident forensics). A timer does
+the same for partitions that receive nothing new: a committed offset past the ledger is a hole no record would
+reveal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from faust.types import TP, EventT
+
+from app.domain.stream_continuity import Continuity, continuity_of, ledger_key
+from app.faust_offsets_patch import broker_has_records
+from app.metrics import STREAM_GAPS
+from app.settings import settings
+from app.streams import app, lock_commands, ops_commands, pms_reservations, vendor_webhooks
+from tables.stream_offsets import last_processed, record_processed
+
+log = logging.getLogger(__name__)
+_repairing: dict[TP, int] = {}  # the hole each partition is being re-read from: counted and logged once
+_admin: AIOKafkaAdminClient | None = None
+_log_start: dict[TP, int] = {}  # first offset of partitions with no ledger yet
+
+
+async def admitted(event: EventT[bytes]) -> bool:
+    """False when the record jumped over records no worker processed: the partition was sought back."""
+    message = event.message
+    verdict = continuity_of(await _last_processed(message.tp), message.offset)
+    if verdict.continuity is not Continuity.JUMP:
+        _repairing.pop(message.tp, None)
+        return True
+    if not await broker_has_records(app.consumer, message.tp, verdict.missing_from, verdict.missing_to):
+        return True  # compacted away or transaction markers: nothing was skipped
+    await _repair(message.tp, verdict.missing_from, verdict.missing_to)
+    return False
+
+
+async def _last_processed(tp: TP) -> int:
+    """The ledger's last offset of ``tp``; before its first record, the offset before the log's start: a partition
+    no worker ever processed must be read from its beginning."""
+    last = last_processed(ledger_key(tp.topic, tp.partition))
+    if last is None:
+        if tp not in _log_start:
+            _log_start[tp] = (await app.consumer.earliest_offsets(tp)).get(tp, 0)
+        last = _log_start[tp] - 1
+    return last
+
+
+async def _repair(tp: TP, missing_from: int, missing_to: int) -> None:
+    """Seek ``tp`` back to the hole, counting and logging each hole once."""
+    if _repairing.get(tp) != missing_from:
+        _repairing[tp] = missing_from
+        STREAM_GAPS.labels(tp.topic).inc()
+        log.error("%s[%d] jumped from %d to %d over records no worker processed: seeking back and re-reading",
+                  tp.topic, tp.partition, missing_from, missing_to)
+    await app.consumer.seek(tp, missing_from)
+
+
+@app.timer(interval=settings.continuity_scan_s)  # type: ignore[untyped-decorator]  # faust's timer is untyped
+async def check_idle_partitions() -> None:
+    """Repair a partition whose group offset is committed past its ledger (records skipped, none arriving)."""
+    stateful = {topic.get_topic_name() for topic in (pms_reservations, lock_commands, ops_commands, vendor_webhooks)}
+    assigned = [tp for tp in app.consumer.assignment() if tp.topic in stateful]
+    if not assigned:
+        return
+    try:
+        committed = await _group_offsets()
+    except KafkaError as err:  # a broker outage: the next tick asks again
+        log.warning("offset ledger check postponed: %s", err)
+        return
+    for tp in assigned:
+        last, offset = await _last_processed(tp), committed.get(tp)
+        if offset is None or offset <= last + 1:
+            continue
+        if await broker_has_records(app.consumer, tp, last + 1, offset):
+            await _repair(tp, last + 1, offset)
+
+
+async def _group_offsets() -> dict[TP, int]:
+    global _admin
+    if _admin is None:
+        _admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        await _admin.start()
+    offsets = await _admin.list_consumer_group_offsets(app.conf.id)
+    return {TP(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+def processed(event: EventT[bytes]) -> None:
+    """Record that the step of ``event`` ran; call it in the same step as the agent's state write."""
+    message = event.message
+    record_processed(ledger_key(message.topic, message.partition), message.offset)
+    if settings.processed_ledger is not None:
+        with settings.processed_ledger.open("a") as ledger:
+            ledger.write(f"{message.topic} {message.partition} {message.offset} {os.getpid()}\n")
