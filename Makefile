@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dev test lint typecheck bench k6 clean
+.PHONY: setup dev test lint typecheck bench chaos-soak k6 clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ typecheck: setup
 bench: setup  ## benchmarks with stored baselines: fail on a >10 % regression (not part of `make test`)
 	$(BIN)/python tests/benchmarks/audit_bench.py
 	$(BIN)/python -m tests.benchmarks.ingress_bench
+
+chaos-soak: setup  ## the chaos run RUNS times (default 20), one seed each; dated evidence in docs/evidence/chaos-soak/
+	$(BIN)/python -m tests.chaos.soak --runs $(or $(RUNS),20)
 
 k6:  ## build the k6 load generator from the Go module proxy (the ingress bench falls back to Python without it)
 	go install go.k6.io/k6@v1.8.1

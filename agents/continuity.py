@@ -16,6 +16,7 @@ import os
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from faust.exceptions import ConsumerNotStarted
 from faust.types import TP, EventT
 
 from app.domain.stream_continuity import Continuity, continuity_of, ledger_key
@@ -44,13 +45,17 @@ async def admitted(event: EventT[bytes]) -> bool:
     return False
 
 
-async def _last_processed(tp: TP) -> int:
+async def _last_processed(tp: TP) -> int | None:
     """The ledger's last offset of ``tp``; before its first record, the offset before the log's start: a partition
-    no worker ever processed must be read from its beginning."""
+    no worker ever processed must be read from its beginning. None when no broker can be asked (Faust's
+    ``test_context``)."""
     last = last_processed(ledger_key(tp.topic, tp.partition))
     if last is None:
         if tp not in _log_start:
-            _log_start[tp] = (await app.consumer.earliest_offsets(tp)).get(tp, 0)
+            try:
+                _log_start[tp] = (await app.consumer.earliest_offsets(tp)).get(tp, 0)
+            except ConsumerNotStarted:
+                return None
         last = _log_start[tp] - 1
     return last
 
@@ -79,7 +84,7 @@ async def check_idle_partitions() -> None:
         return
     for tp in assigned:
         last, offset = await _last_processed(tp), committed.get(tp)
-        if offset is None or offset <= last + 1:
+        if last is None or offset is None or offset <= last + 1:
             continue
         if await broker_has_records(app.consumer, tp, last + 1, offset):
             await _repair(tp, last + 1, offset)

@@ -93,6 +93,23 @@ def dev(
     raise typer.Exit(asyncio.run(run_dev(reservations=reservations, seconds=seconds, seed=seed)))
 
 
+@cli.command("audit-stream")
+def audit_stream(
+    tenant: str = typer.Option(None, help="Only this tenant's stays (default: every tenant)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report the differences, re-drive nothing."),
+) -> None:
+    """Check that every stay on pms.reservations has a stay record at its latest revision and, while active, a saga
+    record on each of its locks; re-drive the differences. Exits 1 when there were any."""
+    from app.stream_audit import audit_stream as run_audit
+
+    report = asyncio.run(run_audit(tenant, redrive=not dry_run))
+    for difference in report.differences:
+        typer.echo(f"{difference.stay}: {difference.problem} ({difference.detail})")
+    action = "re-drive nothing (dry run)" if dry_run else f"re-drove them with {report.redriven} records"
+    typer.echo(f"{report.stays_checked} stays checked, {len(report.differences)} differences; {action}")
+    raise typer.Exit(1 if report.differences else 0)
+
+
 @cli.command()
 def schemas() -> None:
     """Regenerate the canonical event JSON Schemas in ``schemas/`` from the models."""

@@ -12,5 +12,7 @@ DEAD_LETTERS = Counter("lis_dead_letters_total", "Records sent to lock.dlq, by s
 RETRIES_SCHEDULED = Counter("lis_retries_scheduled_total", "Vendor calls rescheduled after a retryable failure",
                             ["vendor"])
 DATABASE_RETRIES = Counter("lis_database_retries_total", "Database calls retried while PostgreSQL was unreachable")
+STREAM_AUDIT_DIFFERENCES = Gauge("lis_stream_audit_differences", "Differences the last end-to-end stream audit "
+                                 "found (and re-drove), by problem", ["problem"])
 STREAM_GAPS = Counter("lis_stream_gaps_total", "Jumps over unprocessed records found by an agent's offset ledger "
                       "and repaired by re-reading", ["topic"])

@@ -12,11 +12,13 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from app.dev_vendors import provision_salto, start_salto_sandbox
 from app.devstack import Stack, load_directory, provision_ttlock
@@ -163,6 +165,36 @@ class Pipeline:
             await consumer.stop()
         return records
 
+    async def unprocessed_offsets(self, ledger: Path, topics: list[str], *, settle_s: float = 60,
+                                  ) -> dict[str, list[int]]:
+        """Per ``topic[partition]``, the offsets below the end of the partition that no worker's processed-offset
+        ledger (``LIS_PROCESSED_LEDGER``) holds — waiting up to ``settle_s`` for the tail still in flight."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.stack.kafka_bootstrap)
+        await admin.start()
+        try:
+            described = await admin.describe_topics([self.topic(name) for name in topics])
+        finally:
+            await admin.close()
+        tps = [TopicPartition(topic["topic"], partition["partition"]) for topic in described
+               for partition in topic["partitions"]]
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka_bootstrap, group_id=None)
+        await consumer.start()
+        try:
+            consumer.assign(tps)
+            starts, ends = await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
+        finally:
+            await consumer.stop()
+        deadline = time.monotonic() + settle_s
+        while True:
+            seen = await asyncio.to_thread(_ledger_offsets, ledger)
+            missing = {f"{tp.topic}[{tp.partition}]": sorted(set(range(starts[tp], ends[tp]))
+                                                              - seen.get((tp.topic, tp.partition), set()))
+                       for tp in tps}
+            missing = {name: offsets for name, offsets in missing.items() if offsets}
+            if not missing or time.monotonic() > deadline:
+                return missing
+            await asyncio.sleep(2)
+
     async def sandbox_credentials(self) -> dict[str, list[dict[str, Any]]]:
         """What the sandboxes really hold, per directory lock id: TTLock's credential views, and for Salto the users
         of the door that carry a key (a user whose key was cancelled opens nothing)."""
@@ -181,6 +213,14 @@ class Pipeline:
         if lock.vendor == "salto":
             return f"{self.salto_url}/sandbox/accesspoints/{lock.vendor_lock_id}/users"
         return f"{self.sandbox_url}/sandbox/locks/{lock.vendor_lock_id}/credentials"
+
+
+def _ledger_offsets(ledger: Path) -> dict[tuple[str, int], set[int]]:
+    seen: dict[tuple[str, int], set[int]] = {}
+    for line in ledger.read_text().splitlines() if ledger.exists() else []:
+        topic, partition, offset, _pid = line.split()
+        seen.setdefault((topic, int(partition)), set()).add(int(offset))
+    return seen
 
 
 def _salto_key(user: dict[str, Any]) -> bool:

@@ -180,7 +180,9 @@ def _issue(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) -
         status=CredentialStatus.ISSUING, kind=cmd.kind, validity=cmd.validity, guest_ref=cmd.guest_ref,
         cause=cmd.cause, notify=cmd.notify,
     )
-    return _with(saga, record), [VendorCall(action=LockAction.ISSUE, record=record)]
+    # A replayed command (``lis dlq replay``, ``lis audit-stream``) may follow an attempt that reached the lock:
+    # it looks there first, by the label its idempotency key gives.
+    return _with(saga, record), [VendorCall(action=LockAction.ISSUE, record=record, reconcile=cmd.replay)]
 
 
 def _revoke(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) -> tuple[LockSaga, list[Output]]:

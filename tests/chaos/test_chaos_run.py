@@ -1,11 +1,15 @@
 """Chaos: 1,000 reservations (confirmations, date changes, room moves, checkouts) under three worker SIGKILLs, a
 broker restart in a 3-broker cluster, and vendor 5xx and 429 bursts. The sandbox must end up holding exactly the
-credentials that should exist: zero duplicates, zero missing, zero unrevoked."""
+credentials that should exist: zero duplicates, zero missing, zero unrevoked; and the processed-offset ledger the
+workers append to must hold every offset of ``pms.reservations`` and ``lock.commands`` (no record skipped by a
+takeover). ``LIS_CHAOS_SEED`` picks the day (``make chaos-soak`` runs many)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +25,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 RESERVATIONS = 1000
 SPARE_ROOMS = 100
+SEED = int(os.environ.get("LIS_CHAOS_SEED", "1234"))
 CHAOS_ENV = {"LIS_REPLICATION": "3", "LIS_RETRY_BASE_S": "0.5", "LIS_RETRY_CAP_S": "3", "LIS_RETRY_SCAN_S": "0.5",
              "LIS_RETRY_MAX_ATTEMPTS": "30"}
 
@@ -90,9 +95,11 @@ async def differences(pipeline: Pipeline, wanted: dict[str, Counter[tuple[int, i
 
 @pytest.mark.timeout(1200)
 async def test_chaos_run_ends_with_exactly_the_credentials_that_should_exist(cluster: Stack) -> None:
-    pipeline = await Pipeline(cluster, rooms=RESERVATIONS + SPARE_ROOMS, worker_env=CHAOS_ENV).start()
+    ledger = cluster.root / f"processed-{SEED}-{os.getpid()}.txt"
+    env = {**CHAOS_ENV, "LIS_PROCESSED_LEDGER": str(ledger)}
+    pipeline = await Pipeline(cluster, rooms=RESERVATIONS + SPARE_ROOMS, worker_env=env).start()
     try:
-        waves = day_of_chaos(pipeline, random.Random(1234))
+        waves = day_of_chaos(pipeline, random.Random(SEED))
         await pipeline.inject("http_5xx", rate=0.2, count=400)
         await pipeline.inject("rate_limit", rate=0.2, count=400)
         for index, wave in enumerate(waves):
@@ -112,8 +119,13 @@ async def test_chaos_run_ends_with_exactly_the_credentials_that_should_exist(clu
             await asyncio.sleep(10)
             counts = await differences(pipeline, wanted)
             print(f"converging: {counts}", flush=True)
-        print(f"chaos: {sum(len(w) for w in waves)} PMS events; duplicates={counts['duplicates']} "
-              f"missing={counts['missing']} unrevoked={counts['unrevoked']}")
+        skipped = await pipeline.unprocessed_offsets(ledger, ["pms.reservations", "lock.commands"])
+        repaired = sum(len(re.findall("over records no worker processed", log.read_text(errors="replace")))
+                       for log in cluster.root.glob(f"worker-{pipeline.tenant}*.log"))
+        print(f"chaos seed={SEED}: {sum(len(w) for w in waves)} PMS events; duplicates={counts['duplicates']} "
+              f"missing={counts['missing']} unrevoked={counts['unrevoked']} skipped offsets={len(skipped)} "
+              f"repaired jumps={repaired}")
         assert counts == {"duplicates": 0, "missing": 0, "unrevoked": 0}
+        assert skipped == {}, f"offsets no worker processed: {skipped}"
     finally:
         pipeline.stop()

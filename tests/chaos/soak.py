@@ -1,0 +1,59 @@
+"""``make chaos-soak``: the chaos run many times in a row, each on its own seed, with dated evidence.
+
+Each run is the full chaos test (own 3-broker cluster and PostgreSQL, three worker SIGKILLs, a broker restart,
+vendor 5xx and 429 bursts) judged on the sandbox and on the processed-offset ledger. The evidence — one JSON line per
+run and a Markdown summary with the verdict "N consecutive green runs" — goes to ``docs/evidence/chaos-soak/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+EVIDENCE = Path(__file__).resolve().parents[2] / "docs" / "evidence" / "chaos-soak"
+RESULT = re.compile(r"chaos seed=\d+: .*")
+
+
+def run_once(seed: int) -> dict[str, object]:
+    started = time.monotonic()
+    env = {**os.environ, "LIS_CHAOS_SEED": str(seed)}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+                           "tests/chaos/test_chaos_run.py"], env=env, capture_output=True, text=True, check=False)
+    found = RESULT.findall(done.stdout)
+    return {"seed": seed, "passed": done.returncode == 0, "seconds": round(time.monotonic() - started),
+            "result": found[-1] if found else done.stdout.strip().splitlines()[-1:]}
+
+
+def main(runs: int = typer.Option(20, help="How many runs."),
+         first_seed: int = typer.Option(1, help="Seed of the first run; each next run takes the next seed.")) -> None:
+    """Run the chaos test ``runs`` times and write dated evidence; exits 1 when any run failed."""
+    EVIDENCE.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%MZ")
+    lines = EVIDENCE / f"{stamp}.jsonl"
+    results = []
+    for seed in range(first_seed, first_seed + runs):
+        result = run_once(seed)
+        results.append(result)
+        with lines.open("a") as out:
+            out.write(json.dumps(result) + "\n")
+        typer.echo(f"run {len(results)}/{runs}: {'green' if result['passed'] else 'RED'} {result['result']}")
+    streak = next((i for i, r in enumerate(results) if not r["passed"]), len(results))
+    summary = [f"# Chaos soak {stamp}", "", f"{sum(bool(r['passed']) for r in results)} of {runs} runs green; "
+               f"{streak} consecutive green from the first.", "", "| seed | verdict | seconds | result |",
+               "|---|---|---|---|"]
+    summary += [f"| {r['seed']} | {'green' if r['passed'] else 'red'} | {r['seconds']} | {r['result']} |"
+                for r in results]
+    (EVIDENCE / f"{stamp}.md").write_text("\n".join(summary) + "\n")
+    raise typer.Exit(0 if streak == runs else 1)
+
+
+if __name__ == "__main__":
+    typer.run(main)
