@@ -67,7 +67,10 @@ async def _repair(tp: TP, missing_from: int, missing_to: int) -> None:
         STREAM_GAPS.labels(tp.topic).inc()
         log.error("%s[%d] jumped from %d to %d over records no worker processed: seeking back and re-reading",
                   tp.topic, tp.partition, missing_from, missing_to)
-    await app.consumer.seek(tp, missing_from)
+    try:
+        await app.consumer.seek(tp, missing_from)
+    except (KafkaError, AssertionError, ConsumerNotStarted) as err:  # revoked meanwhile: its new owner re-checks
+        log.warning("could not seek %s[%d] back to %d: %r", tp.topic, tp.partition, missing_from, err)
 
 
 @app.timer(interval=settings.continuity_scan_s)  # type: ignore[untyped-decorator]  # faust's timer is untyped

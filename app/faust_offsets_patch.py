@@ -186,6 +186,13 @@ async def broker_has_records(consumer: ConsumerT, tp: TP, start: int, end: int) 
     return first is None or first < end
 
 
+async def _seek_back(consumer: Consumer, tp: TP, offset: int) -> None:
+    try:
+        await consumer.seek(tp, offset)
+    except Exception as err:  # revoked meanwhile: its new owner starts from the committed offset
+        log.warning("could not seek %s back to %d: %r", tp, offset, err)
+
+
 async def _drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no cover - upstream's loop, fenced
     callback = self.callback
     getmany = self.getmany
@@ -216,7 +223,7 @@ async def _drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no c
                             log.warning("fetch of %s jumped from %d to %d over records: re-reading them",
                                         tp, expected, offset)
                             on_repaired_jump(tp, expected, offset)
-                            await self.seek(tp, expected)
+                            await _seek_back(self, tp, expected)
                             continue
                         await _add_gap(self, tp, expected, offset - 1)  # compacted or transaction markers
                     if self._commit_every is not None and self._n_acked >= self._commit_every:
