@@ -1,5 +1,10 @@
 """Fault injection and loopback serving shared by the vendor sandboxes (TTLock, Salto, Generic Wiegand).
 
+Besides faults that fail before the vendor acts, the ambiguous-outcome modes (:data:`AMBIGUOUS_MODES`) apply the call
+and then lose its answer: ``executed_then_timeout`` answers after any client has given up, ``executed_then_5xx``
+answers 502 from the "load balancer", ``duplicate_delivery`` applies the same request twice. Only these show whether
+a retry looks on the lock before acting again.
+
 A sandbox declares which fault modes it can produce and where (a *scope*: which request paths or encoder commands
 each mode may hit); :class:`Faults` draws them with a seeded random so a failing run can be replayed. Faults are armed
 per test through the admin API (``POST /sandbox/faults``), in-process (``sandbox.faults.set(...)``) or from the
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 Scope = Callable[[str], bool]
+AMBIGUOUS_MODES = ("executed_then_timeout", "executed_then_5xx", "duplicate_delivery")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -30,7 +36,8 @@ def everywhere(where: str) -> bool:
 
 class FaultSeed(BaseModel):
     """One armed fault: ``mode`` hits a share ``rate`` of eligible calls, ``count`` times at most (None: until
-    cleared); ``latency_ms`` is the delay of the ``latency`` and ``timeout`` modes."""
+    cleared); ``latency_ms`` is the delay of the ``latency`` and ``timeout`` modes; ``only`` narrows the mode to one
+    call of its scope (a request path or route, an encoder command), e.g. the step of a multi-call issue."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=to_camel)
 
@@ -38,6 +45,7 @@ class FaultSeed(BaseModel):
     rate: float = Field(default=1.0, ge=0.0, le=1.0)
     count: int | None = Field(default=None, ge=1)
     latency_ms: int | None = Field(default=None, ge=0)
+    only: str | None = None
 
 
 class Faults:
@@ -73,7 +81,8 @@ class Faults:
     def draw(self, where: str) -> FaultSeed | None:
         """The fault that hits this call (a path or command name), if any; consumes one of its ``count``."""
         for fault in list(self._active.values()):
-            if not self.modes[fault.mode](where) or self.rng.random() >= fault.rate:
+            if (not self.modes[fault.mode](where) or (fault.only is not None and fault.only != where)
+                    or self.rng.random() >= fault.rate):
                 continue
             if fault.count is not None:
                 fault.count -= 1
@@ -105,6 +114,36 @@ def parse_fault(spec: str) -> FaultSeed:
 async def delay(fault: FaultSeed, default_ms: int) -> None:
     """Sleep for the fault's latency (``latency``: a slow vendor; ``timeout``: one slower than any client waits)."""
     await asyncio.sleep((fault.latency_ms if fault.latency_ms is not None else default_ms) / 1000)
+
+
+_landing: set[asyncio.Task[Any]] = set()  # late executions, kept until they have run
+
+
+async def land_late(fault: FaultSeed, execute: Callable[[], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """The ``timeout`` mode: wait far longer than any client, then execute — even when the client has hung up
+    meanwhile (a slow vendor does not know its caller gave up), so the call lands after the client's timeout."""
+
+    async def late() -> web.StreamResponse:
+        await delay(fault, 10_000)
+        return await execute()
+
+    task = asyncio.ensure_future(late())
+    _landing.add(task)
+    task.add_done_callback(_landing.discard)
+    return await asyncio.shield(task)
+
+
+async def answer_ambiguously(fault: FaultSeed, execute: Callable[[], Awaitable[web.StreamResponse]]
+                             ) -> web.StreamResponse:
+    """Apply the call with ``execute``, then lose its answer the way ``fault.mode`` says."""
+    answer = await execute()
+    if fault.mode == "duplicate_delivery":
+        await execute()  # a proxy that retried the request on its own
+        return answer
+    if fault.mode == "executed_then_5xx":
+        return web.Response(status=502, text="502 from the load balancer")
+    await delay(fault, 10_000)  # executed_then_timeout: applied, answered after any client has given up
+    return answer
 
 
 def add_fault_routes(app: web.Application, faults: Faults) -> None:

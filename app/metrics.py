@@ -14,5 +14,7 @@ RETRIES_SCHEDULED = Counter("lis_retries_scheduled_total", "Vendor calls resched
 DATABASE_RETRIES = Counter("lis_database_retries_total", "Database calls retried while PostgreSQL was unreachable")
 STREAM_AUDIT_DIFFERENCES = Gauge("lis_stream_audit_differences", "Differences the last end-to-end stream audit "
                                  "found (and re-drove), by problem", ["problem"])
+ABSURD_RETRY_AFTERS = Counter("lis_vendor_absurd_retry_after_total", "Rate limits whose Retry-After exceeded an "
+                              "hour (obeyed; a vendor misconfiguration to look at)")
 STREAM_GAPS = Counter("lis_stream_gaps_total", "Jumps over unprocessed records found by an agent's offset ledger "
                       "and repaired by re-reading", ["topic"])

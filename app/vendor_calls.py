@@ -2,14 +2,20 @@
 
 A call gets a few quick in-place attempts (tenacity, exponential backoff with full jitter, milliseconds) to ride out
 a busy gateway; what still fails with a retryable error is reported as retryable with a delay (full jitter, capped,
-never below a vendor's Retry-After), and the saga schedules it without blocking the lock's partition. A circuit
-breaker per tenant and vendor makes calls fail fast while the vendor is down. ``reconcile`` calls look on the lock
-first (by the credential's label, which carries the idempotency key) so a replay never issues twice.
+never below a vendor's Retry-After, however long), and the saga schedules it without blocking the lock's partition.
+A circuit breaker per tenant and vendor makes calls fail fast while the vendor is down.
+
+Label first: a call whose effect is unknown (a timeout, a reset, a 5xx: the vendor may have acted and lost the
+answer) is never simply repeated. The quick retry of an issue looks on the lock by the credential's label (it carries
+the idempotency key) and adopts what landed; a clashing PIN is checked against the label before another is chosen;
+``reconcile`` calls (replays, delayed retries) look first too; a revoke removes every credential carrying the label
+and settles only when the lock's listing shows none.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -20,15 +26,31 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from app.domain.breaker import BreakerSettings, BreakerState, CircuitBreaker
 from app.domain.credential import CredentialKind, IssuedCredential, IssueRequest, LockRef
-from app.domain.errors import CircuitOpen, CredentialNotFound, DuplicateCredential, LockError, RateLimited
+from app.domain.errors import (
+    CircuitOpen,
+    CredentialNotFound,
+    DuplicateCredential,
+    LockError,
+    RateLimited,
+    VendorTimeout,
+    VendorUnavailable,
+)
 from app.domain.lock_event import LockAction
 from app.domain.lock_port import LockPort
 from app.domain.lock_saga import CredentialRecord, VendorCall, VendorOutcome
-from app.metrics import BREAKER_OPEN, VENDOR_CALLS
+from app.metrics import ABSURD_RETRY_AFTERS, BREAKER_OPEN, VENDOR_CALLS
 
 T = TypeVar("T")
 SecretFor = Callable[[LockRef, CredentialRecord, int], str | None]
 PIN_ATTEMPTS = 3
+REVOKE_ROUNDS = 3  # revoke what the listing still shows under the label, at most this many times per call
+ABSURD_RETRY_AFTER_S = 3600.0  # a vendor asking to wait longer than this is obeyed, and alerted on
+log = logging.getLogger(__name__)
+
+
+def effect_unknown(err: LockError) -> bool:
+    """Whether the vendor may have acted although the call failed: its answer was lost or garbled on the way."""
+    return isinstance(err, VendorTimeout | VendorUnavailable) and not isinstance(err, CircuitOpen)
 
 
 @dataclass
@@ -92,42 +114,72 @@ class VendorCaller:
         record = call.record
         assert record.validity is not None
         validity = record.validity
-        if call.reconcile:
-            found = await self._find(port, lock, record)
-            if found is not None:
-                # Adopt what is there; bring its validity in line where the vendor can change it remotely.
-                if found.validity not in (None, validity) and port.capabilities.remote_update:
-                    await self._guarded(lock, lambda: port.update_validity(lock, found.vendor_ref, validity))
-                return found.vendor_ref
+        if call.reconcile and (adopted := await self._adopt(port, lock, record)) is not None:
+            return adopted.vendor_ref
         for attempt in range(PIN_ATTEMPTS):
             request = IssueRequest(lock=lock, kind=record.kind, validity=validity, label=record.label,
                                    secret=secret_for(lock, record, attempt))
             try:
-                issued = await self._guarded(lock, lambda req=request: port.issue(req))  # type: ignore[misc]
+                issued = await self._guarded(lock, lambda req=request: port.issue(req),  # type: ignore[misc]
+                                             look_first=lambda: self._adopt(port, lock, record))
                 return issued.vendor_ref
             except DuplicateCredential:
+                # The clash may be our own earlier attempt that landed: only a stranger's PIN gets another.
+                if (adopted := await self._adopt(port, lock, record)) is not None:
+                    return adopted.vendor_ref
                 if record.kind is not CredentialKind.PASSCODE or attempt == PIN_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
+    async def _adopt(self, port: LockPort, lock: LockRef, record: CredentialRecord) -> IssuedCredential | None:
+        """The credential already on the lock under the record's label, its validity brought in line where the
+        vendor can change it remotely; None when there is none (or the vendor cannot list)."""
+        if not port.capabilities.lists_credentials:
+            return None
+        found = await self._labelled(port, lock, record)
+        if not found:
+            return None
+        validity = record.validity
+        if found[0].validity not in (None, validity) and port.capabilities.remote_update and validity is not None:
+            await self._guarded(lock, lambda: port.update_validity(lock, found[0].vendor_ref, validity))
+        return found[0]
+
     async def _revoke(self, port: LockPort, lock: LockRef, call: VendorCall) -> None:
-        refs = [call.record.vendor_ref] if call.record.vendor_ref else []
-        if call.reconcile or not refs:
-            found = await self._find(port, lock, call.record)
-            refs = [found.vendor_ref] if found is not None else []
-        for ref in refs:
-            with contextlib.suppress(CredentialNotFound):  # already gone: the goal of a revoke is reached
-                await self._guarded(lock, lambda ref=ref: port.revoke(lock, ref))  # type: ignore[misc]
+        """Remove every credential carrying the record's label; done only once the lock's listing shows none
+        (a vendor that cannot list gets the known ref revoked and nothing more can be checked)."""
+        refs = {call.record.vendor_ref} if call.record.vendor_ref else set()
+        lists = port.capabilities.lists_credentials
+        if lists and (call.reconcile or not refs):
+            refs |= {cred.vendor_ref for cred in await self._labelled(port, lock, call.record)}
+        for _ in range(REVOKE_ROUNDS):
+            for ref in sorted(refs):
+                with contextlib.suppress(CredentialNotFound):  # already gone: the goal of a revoke is reached
+                    await self._guarded(lock, lambda ref=ref: port.revoke(lock, ref))  # type: ignore[misc]
+            if not lists:
+                return
+            refs = {cred.vendor_ref for cred in await self._labelled(port, lock, call.record)}
+            if not refs:
+                return
+        raise VendorUnavailable(f"{len(refs)} credentials labelled {call.record.label} still on {lock.lock_id}",
+                                vendor_code="still_listed")
 
-    async def _find(self, port: LockPort, lock: LockRef, record: CredentialRecord) -> IssuedCredential | None:
+    async def _labelled(self, port: LockPort, lock: LockRef, record: CredentialRecord) -> list[IssuedCredential]:
         listed = await self._guarded(lock, lambda: port.list_credentials(lock))
-        return next((cred for cred in listed if cred.label == record.label), None)
+        return [cred for cred in listed if cred.label == record.label]
 
-    async def _guarded(self, lock: LockRef, operation: Callable[[], Awaitable[T]]) -> T:
-        """A few quick attempts of ``operation``, each allowed by and reported to the tenant's vendor breaker."""
+    async def _guarded(self, lock: LockRef, operation: Callable[[], Awaitable[T]],
+                       look_first: Callable[[], Awaitable[T | None]] | None = None) -> T:
+        """A few quick attempts of ``operation``, each allowed by and reported to the tenant's vendor breaker.
+        After an attempt whose effect is unknown, ``look_first`` (when given) is asked before the next one, and what
+        it finds is returned instead of repeating the call. A rate limit is not retried here: its
+        Retry-After belongs to the delayed retry."""
         breaker = self.breakers.setdefault((lock.tenant, lock.vendor), CircuitBreaker(self.breaker))
+        unknown = False
 
         async def attempt() -> T:
+            nonlocal unknown
+            if unknown and look_first is not None and (found := await look_first()) is not None:
+                return found
             if not breaker.allow(self.clock()):
                 raise CircuitOpen(f"circuit open for {lock.tenant}/{lock.vendor}",
                                   reopens_in=breaker.reopens_in(self.clock()))
@@ -138,6 +190,7 @@ class VendorCaller:
             except LockError as err:
                 # A refusal is an answer, and so is a rate limit: the vendor is up (Retry-After paces us instead).
                 answered = not err.retryable or isinstance(err, RateLimited)
+                unknown = unknown or effect_unknown(err)
                 raise
             finally:
                 # Always recorded (even on cancellation), or a half-open breaker would wait for its probe forever.
@@ -148,7 +201,7 @@ class VendorCaller:
             stop=stop_after_attempt(self.retry.quick_attempts),
             wait=wait_random_exponential(multiplier=self.retry.quick_base_s, max=self.retry.quick_cap_s),
             retry=retry_if_exception(lambda err: isinstance(err, LockError) and err.retryable
-                                     and not isinstance(err, CircuitOpen)),
+                                     and not isinstance(err, CircuitOpen | RateLimited)),
             reraise=True,
         )
         async for trial in retrying:
@@ -168,7 +221,10 @@ class VendorCaller:
         ceiling = min(self.retry.delay_cap_s, self.retry.delay_base_s * 2 ** record.attempts)
         delay = random.uniform(0, ceiling)
         if isinstance(err, RateLimited) and err.retry_after:
-            delay = max(delay, min(err.retry_after, self.retry.delay_cap_s))
+            if err.retry_after > ABSURD_RETRY_AFTER_S:
+                ABSURD_RETRY_AFTERS.inc()
+                log.error("vendor asked to wait %.0f s before retrying (%s): obeyed", err.retry_after, err)
+            delay = max(delay, err.retry_after)  # a floor, never capped: the vendor said when
         return delay
 
 

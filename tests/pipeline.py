@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,13 @@ class Pipeline:
     def room_event(self, **fields: Any) -> ReservationEvent:
         return ReservationEvent.model_validate({"tenant": self.tenant, "region": "eu-west", "property": "p1",
                                                 **fields})
+
+    def confirmations(self, rooms: Iterable[int], *, nights: int = 2) -> list[ReservationEvent]:
+        """One two-night confirmation per room number n: reservation Rn in room 100+n (lock door-n)."""
+        start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+        return [self.room_event(event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
+                                occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=start,
+                                departure=start + timedelta(days=nights)) for n in rooms]
 
     async def publish(self, events: Iterable[ReservationEvent | tuple[str, bytes]]) -> None:
         """Publish PMS events (or raw ``(key, bytes)`` pairs, for malformed input) and wait for the broker."""

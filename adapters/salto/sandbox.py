@@ -34,7 +34,16 @@ from adapters.salto.sandbox_state import (
     WebhookSeed,
 )
 from adapters.salto.webhook import signed_headers
-from adapters.sandbox_faults import LOOPBACK, FaultSeed, add_fault_routes, delay, serve_loopback
+from adapters.sandbox_faults import (
+    AMBIGUOUS_MODES,
+    LOOPBACK,
+    FaultSeed,
+    add_fault_routes,
+    answer_ambiguously,
+    delay,
+    land_late,
+    serve_loopback,
+)
 
 __all__ = ["SANDBOX_KEY", "SaltoSandbox", "SandboxSeed", "run_sandbox"]
 
@@ -77,15 +86,23 @@ class SaltoSandbox(SandboxAPI):
 
     async def _api(self, route: str, request: web.Request) -> web.StreamResponse:
         self.calls[route] += 1
+        await request.read()  # the whole body now: a late execution may run after the client hung up
         fault = self.faults.draw(route)
+        if fault is not None and fault.mode in AMBIGUOUS_MODES:
+            return await answer_ambiguously(fault, lambda: self._execute(route, request))
+        if fault is not None and fault.mode == "timeout":
+            return await land_late(fault, lambda: self._execute(route, request))
         if fault is not None and (answer := await self._inject(fault)) is not None:
             return answer
+        return await self._execute(route, request)
+
+    async def _execute(self, route: str, request: web.Request) -> web.StreamResponse:
         try:
             if route == "POST /connect/token":
                 form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
                 return web.json_response(self.issue_token(request.headers.get("Authorization", ""), form))
             self.authenticate(request.headers.get("Authorization", ""))
-            body = await request.json() if request.can_read_body else {}
+            body = await request.json() if request.body_exists else {}
             if not isinstance(body, dict):
                 raise SaltoError(400, "the body must be a JSON object")
             handler, status = self._routes[route]
@@ -103,8 +120,6 @@ class SaltoSandbox(SandboxAPI):
         """The faulty answer, or None when the fault only delays or alters state and the call goes on."""
         if fault.mode == "latency":
             await delay(fault, 200)
-        elif fault.mode == "timeout":
-            await delay(fault, 10_000)  # answers far too late; the call still executes, as a slow Salto's would
         elif fault.mode == "token_expired":
             self.revoke_tokens()
         elif fault.mode == "http_5xx":

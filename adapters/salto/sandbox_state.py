@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from adapters.sandbox_faults import Faults, FaultSeed, everywhere
+from adapters.sandbox_faults import AMBIGUOUS_MODES, Faults, FaultSeed, everywhere
 
 # Commands that travel to the door through its gateway, one at a time per gateway.
 GATEWAY_ROUTES = frozenset(
@@ -29,6 +29,8 @@ FAULT_MODES = {
     "gateway_busy": GATEWAY_ROUTES.__contains__,
     "gateway_offline": GATEWAY_ROUTES.__contains__,
     "duplicate": "POST /api/v1/users/{id}/accessrights".__eq__,
+    # Every call that changes what a door accepts: where an answer lost after the change leaves the client not knowing.
+    **dict.fromkeys(AMBIGUOUS_MODES, lambda route: route.startswith(("POST /api/", "PUT /api/", "DELETE /api/"))),
 }
 
 

@@ -18,7 +18,15 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from adapters.sandbox_faults import FaultSeed, add_fault_routes, delay, serve_loopback
+from adapters.sandbox_faults import (
+    AMBIGUOUS_MODES,
+    FaultSeed,
+    add_fault_routes,
+    answer_ambiguously,
+    delay,
+    land_late,
+    serve_loopback,
+)
 from adapters.ttlock.sandbox_api import DATE_TOLERANCE_MS, MAX_PASSCODES, TOKEN_LIFETIME_S, Op, SandboxAPI
 from adapters.ttlock.sandbox_state import (
     AccountSeed,
@@ -93,8 +101,15 @@ class TTLockSandbox(SandboxAPI):
         if request.method == "POST":
             params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
         fault = self.faults.draw(path)
+        if fault is not None and fault.mode in AMBIGUOUS_MODES:
+            return await answer_ambiguously(fault, lambda: self._execute(path, params))
+        if fault is not None and fault.mode == "timeout":
+            return await land_late(fault, lambda: self._execute(path, params))
         if fault is not None and (answer := await self._inject(fault)) is not None:
             return answer
+        return await self._execute(path, params)
+
+    async def _execute(self, path: str, params: dict[str, str]) -> web.Response:
         try:
             if path == "/oauth2/token":
                 return web.json_response(self._oauth(params))
@@ -108,8 +123,6 @@ class TTLockSandbox(SandboxAPI):
         """The faulty answer, or None when the fault only delays or alters state and the call goes on."""
         if fault.mode == "latency":
             await delay(fault, 200)
-        elif fault.mode == "timeout":
-            await delay(fault, 10_000)  # answers far too late; the call still executes, as a slow TTLock's would
         elif fault.mode == "token_expired":
             self.revoke_tokens()
         elif fault.mode == "http_5xx":

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from adapters.sandbox_faults import Faults, FaultSeed, everywhere
+from adapters.sandbox_faults import AMBIGUOUS_MODES, Faults, FaultSeed, everywhere
 
 _GATEWAY_PATHS = frozenset(
     f"/v3/{op}"
@@ -26,6 +26,8 @@ _GATEWAY_PATHS = frozenset(
         "identityCard/changePeriod",
     )
 )
+# Every call that changes a lock: where an answer lost after the change leaves the client not knowing.
+_MUTATING_PATHS = _GATEWAY_PATHS | {"/v3/key/send", "/v3/key/delete", "/v3/key/changePeriod"}
 # Where each fault can hit: gateway and passcode faults only where TTLock would produce them; the rest any API call,
 # the token one included.
 FAULT_MODES = {
@@ -38,6 +40,7 @@ FAULT_MODES = {
     "gateway_busy": _GATEWAY_PATHS.__contains__,
     "gateway_offline": _GATEWAY_PATHS.__contains__,
     "duplicate": "/v3/keyboardPwd/add".__eq__,
+    **dict.fromkeys(AMBIGUOUS_MODES, _MUTATING_PATHS.__contains__),
 }
 
 

@@ -9,6 +9,7 @@ admin API, or ``lis sandbox wiegand --fault framing:0.1``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,6 +103,11 @@ class WiegandSandbox:
             fields = await self.site.handle(encoder, command.name, command.fields[2:])
         except EncoderRefusal as err:
             return encode_frame("ER", seq, err.code, err.text)
+        if fault is not None and fault.mode == "duplicate_delivery":
+            with contextlib.suppress(EncoderRefusal):  # the host's line echoed twice; the first answer goes back
+                await self.site.handle(encoder, command.name, command.fields[2:])
+        if fault is not None and fault.mode == "executed_then_timeout":
+            return None  # written, and the confirmation never comes back
         reply = encode_frame("OK", seq, command.name, *fields)
         if fault is not None and fault.mode == "malformed":
             # Line noise on the way back: the command was executed, its confirmation arrives garbled.

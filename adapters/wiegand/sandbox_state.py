@@ -33,6 +33,9 @@ FAULT_MODES = {
     "gateway_busy": {"EN", "RD"}.__contains__,
     "no_card": {"EN", "RD"}.__contains__,
     "duplicate": "EN".__eq__,
+    # A serial line has no 5xx: ``malformed`` is its executed-then-garbled answer.
+    "executed_then_timeout": {"EN", "BL"}.__contains__,
+    "duplicate_delivery": {"EN", "BL"}.__contains__,
 }
 
 

@@ -192,11 +192,13 @@ def _revoke(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) 
                                      status=CredentialStatus.REVOKED, kind=cmd.kind, cause=cmd.cause,
                                      notify=cmd.notify)
         return _with(saga, tombstone), []
-    if current.status in (CredentialStatus.REVOKED, CredentialStatus.ISSUE_FAILED):
+    if current.status is CredentialStatus.REVOKED:
         return _with(saga, current.model_copy(update={"sequence": cmd.sequence, "notify": cmd.notify})), []
     record = current.model_copy(update={"status": CredentialStatus.REVOKING, "sequence": cmd.sequence,
                                         "cause": cmd.cause, "attempts": 0, "notify": cmd.notify})
-    return _with(saga, record), [VendorCall(action=LockAction.REVOKE, record=record)]
+    # An issue settled as failed may have landed all the same (its answer lost): look on the lock, revoke it there.
+    reconcile = current.status is CredentialStatus.ISSUE_FAILED
+    return _with(saga, record), [VendorCall(action=LockAction.REVOKE, record=record, reconcile=reconcile)]
 
 
 def _on_retry(saga: LockSaga, due: RetryDue) -> tuple[LockSaga, list[Output]]:

@@ -1,5 +1,7 @@
 """A TCP fault proxy for chaos tests: sits between a client and a server on 127.0.0.1 and, on command, adds latency,
-refuses connections, resets them mid-stream, or swallows traffic (a black hole that ends in client timeouts).
+refuses connections, resets them mid-stream, or swallows traffic (a black hole that ends in client timeouts) — in
+both directions, or only on the way back, after the request reached the server (the ambiguous outcomes: the vendor
+acted and the client cannot know).
 
 It is the project's own stand-in for Toxiproxy on the network path from the worker to a vendor (or any TCP peer):
 the real client and server code run unchanged on both sides.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -18,6 +21,8 @@ class Fault(StrEnum):
     LATENCY = "latency"  # every chunk waits ``latency_s`` in each direction
     RESET = "reset"  # new connections are closed at once, open ones are cut
     BLACKHOLE = "blackhole"  # bytes are read and dropped: the client waits until its own timeout
+    ANSWER_LOST = "answer_lost"  # requests reach the server, its answers are dropped: applied, then a timeout
+    RESET_ON_ANSWER = "reset_on_answer"  # requests reach the server, the connection is cut when it answers
 
 
 @dataclass
@@ -26,6 +31,8 @@ class FaultProxy:
     target_host: str = "127.0.0.1"
     fault: Fault = Fault.NONE
     latency_s: float = 0.0
+    rate: float = 1.0  # the share of answers an answer fault hits (each answer drawn on its own)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
     _server: asyncio.Server | None = None
     _pipes: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -34,9 +41,9 @@ class FaultProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         return int(self._server.sockets[0].getsockname()[1])
 
-    def set(self, fault: Fault, *, latency_s: float = 0.0) -> None:
+    def set(self, fault: Fault, *, latency_s: float = 0.0, rate: float = 1.0) -> None:
         """Switch the fault; RESET also cuts every open connection."""
-        self.fault, self.latency_s = fault, latency_s
+        self.fault, self.latency_s, self.rate = fault, latency_s, rate
         if fault is Fault.RESET:
             for pipe in list(self._pipes):
                 pipe.cancel()
@@ -61,7 +68,7 @@ class FaultProxy:
         assert task is not None
         self._pipes.add(task)
         try:
-            await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
+            await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer, answers=True))
         except (asyncio.CancelledError, ConnectionError):
             pass
         finally:
@@ -69,10 +76,14 @@ class FaultProxy:
             for side in (writer, up_writer):
                 side.transport.abort()
 
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, *, answers: bool = False) -> None:
         while chunk := await source.read(65536):
-            if self.fault is Fault.BLACKHOLE:
+            hit = answers and self.rng.random() < self.rate
+            if self.fault is Fault.BLACKHOLE or (hit and self.fault is Fault.ANSWER_LOST):
                 continue
+            if hit and self.fault is Fault.RESET_ON_ANSWER:
+                sink.transport.abort()
+                return
             if self.fault is Fault.LATENCY:
                 await asyncio.sleep(self.latency_s)
             sink.write(chunk)

@@ -37,18 +37,21 @@ def main(runs: int = typer.Option(20, help="How many runs."),
     """Run the chaos test ``runs`` times and write dated evidence; exits 1 when any run failed."""
     EVIDENCE.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%MZ")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            check=False).stdout.strip() or "unknown"
     lines = EVIDENCE / f"{stamp}.jsonl"
     results = []
     for seed in range(first_seed, first_seed + runs):
-        result = run_once(seed)
+        result = {**run_once(seed), "commit": commit}
         results.append(result)
         with lines.open("a") as out:
             out.write(json.dumps(result) + "\n")
         typer.echo(f"run {len(results)}/{runs}: {'green' if result['passed'] else 'RED'} {result['result']}")
     streak = next((i for i, r in enumerate(results) if not r["passed"]), len(results))
-    summary = [f"# Chaos soak {stamp}", "", f"{sum(bool(r['passed']) for r in results)} of {runs} runs green; "
-               f"{streak} consecutive green from the first.", "", "| seed | verdict | seconds | result |",
-               "|---|---|---|---|"]
+    green = sum(bool(r["passed"]) for r in results)
+    summary = [f"# Chaos soak {stamp} (commit {commit})", "",
+               f"{green} of {runs} runs green; {streak} consecutive green from the first.", "",
+               "| seed | verdict | seconds | result |", "|---|---|---|---|"]
     summary += [f"| {r['seed']} | {'green' if r['passed'] else 'red'} | {r['seconds']} | {r['result']} |"
                 for r in results]
     (EVIDENCE / f"{stamp}.md").write_text("\n".join(summary) + "\n")

@@ -74,10 +74,11 @@ class VendorHarness:
         return found if include_cloud_only else [c for c in found if c.on_lock]
 
     async def inject(
-        self, mode: str, *, rate: float = 1.0, count: int | None = None, latency_ms: int | None = None
+        self, mode: str, *, rate: float = 1.0, count: int | None = None, latency_ms: int | None = None,
+        only: str | None = None,
     ) -> None:
         """Arm a fault in the sandbox through its HTTP fault API."""
-        body = {"mode": mode, "rate": rate, "count": count, "latencyMs": latency_ms}
+        body = {"mode": mode, "rate": rate, "count": count, "latencyMs": latency_ms, "only": only}
         (await self.admin.post("/sandbox/faults", json=body)).raise_for_status()
 
     async def take_gateway_offline(self, lock: LockRef) -> None:

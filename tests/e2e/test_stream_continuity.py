@@ -12,20 +12,20 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.partitioner import DefaultPartitioner
 
 from app.devstack import Stack
 from tests.pipeline import Pipeline, distinct
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 
-ROOMS = 24
-START = datetime(2026, 12, 1, 15, tzinfo=UTC)
+ROOMS = 60
+PARTITIONS = 4
 
 
 @pytest.fixture
@@ -37,12 +37,6 @@ async def pipeline(stack: Stack, request: pytest.FixtureRequest) -> AsyncIterato
         yield running
     finally:
         running.stop()
-
-
-def confirmations(pipeline: Pipeline, rooms: range) -> list[object]:
-    return [pipeline.room_event(event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
-                                occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=START,
-                                departure=START + timedelta(days=2)) for n in rooms]
 
 
 async def commit_past_everything(pipeline: Pipeline, topic: str, timeout_s: float = 90) -> dict[int, int]:
@@ -92,24 +86,36 @@ async def wait_for_worker(pipeline: Pipeline, timeout_s: float = 60) -> None:
     raise AssertionError("the worker's web server never answered")
 
 
+def one_room_per_partition(pipeline: Pipeline, candidates: range) -> list[int]:
+    """Room numbers whose reservations land one on each partition of ``pms.reservations`` (the producer's
+    partitioner)."""
+    chosen: dict[int, int] = {}
+    for n in candidates:
+        key = pipeline.confirmations([n])[0].stay_id.encode()
+        chosen.setdefault(DefaultPartitioner()(key, list(range(PARTITIONS)), list(range(PARTITIONS))), n)
+    assert len(chosen) == PARTITIONS, f"rooms {candidates} do not reach every partition: {chosen}"
+    return sorted(chosen.values())
+
+
 async def run_commit_past(pipeline: Pipeline, *, publish_after_restart: bool) -> None:
-    first, hidden, later = range(1, 9), range(9, 21), range(21, ROOMS + 1)
-    await pipeline.publish(confirmations(pipeline, first))
+    first, hidden = range(1, 9), range(9, 21)
+    await pipeline.publish(pipeline.confirmations(first))
     await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= len(first))
     pipeline.kill_worker(pipeline.workers[-1])
-    await pipeline.publish(confirmations(pipeline, hidden))
+    await pipeline.publish(pipeline.confirmations(hidden))
     topic = pipeline.topic("pms.reservations")
     print(f"committed past the hidden confirmations:\n{await commit_past_everything(pipeline, topic)}")
     pipeline.start_worker()
     await wait_for_worker(pipeline)
-    expected = len(first) + len(hidden)
-    if publish_after_restart:
-        await pipeline.publish(confirmations(pipeline, later))
-        expected = ROOMS
-    events = await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= expected,
+    rooms = [*first, *hidden]
+    if publish_after_restart:  # one later confirmation on every partition, so the next record finds each hole
+        later = one_room_per_partition(pipeline, range(21, ROOMS + 1))
+        await pipeline.publish(pipeline.confirmations(later))
+        rooms += later
+    events = await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= len(rooms),
                                  timeout_s=120)
     held = await pipeline.sandbox_credentials()
-    counts = {f"door-{n}": len(held[f"door-{n}"]) for n in range(1, expected + 1)}
+    counts = {f"door-{n}": len(held[f"door-{n}"]) for n in rooms}
     holes = await repaired_holes(pipeline, topic)
     print(f"issued={len(distinct(events, 'key.issued'))} holes repaired={holes} "
           f"missing={[k for k, n in counts.items() if n == 0]}")

@@ -115,6 +115,27 @@ def test_failed_issue_emits_issue_failed_with_the_cause_and_is_not_retried_by_a_
     assert again == []
 
 
+def test_a_checkout_of_a_failed_issue_looks_on_the_lock_and_revokes_what_landed() -> None:
+    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    saga, (revoke,) = step(saga, command(LockAction.REVOKE, sequence=2), NOW)
+    assert isinstance(revoke, VendorCall)
+    assert (revoke.action, revoke.reconcile) == (LockAction.REVOKE, True)
+    assert saga.credentials["t1/p1/R1"].status is CredentialStatus.REVOKING
+
+
+def test_a_checkout_of_an_issued_key_revokes_the_ref_it_knows() -> None:
+    _, (revoke,) = step(issued_saga(), command(LockAction.REVOKE, sequence=2), NOW)
+    assert isinstance(revoke, VendorCall)
+    assert (revoke.action, revoke.reconcile) == (LockAction.REVOKE, False)
+
+
+def test_a_replayed_issue_looks_on_the_lock_first() -> None:
+    _, (call,) = step(new_saga(lock()), command(LockAction.ISSUE).model_copy(update={"replay": True}), NOW)
+    assert isinstance(call, VendorCall)
+    assert call.reconcile
+
+
 def test_update_changes_validity_only_when_the_vendor_confirms() -> None:
     saga, (call,) = step(issued_saga(), command(LockAction.UPDATE, sequence=2, nights=4), NOW)
     assert isinstance(call, VendorCall)
