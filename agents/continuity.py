@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
@@ -27,7 +28,10 @@ from app.streams import app, lock_commands, ops_commands, pms_reservations, vend
 from tables.stream_offsets import last_processed, record_processed
 
 log = logging.getLogger(__name__)
-_repairing: dict[TP, int] = {}  # the hole each partition is being re-read from: counted and logged once
+# The hole each partition is being re-read from, until when records behind it are dropped unasked (counted and
+# logged once); past that, a record behind the hole asks the broker and seeks again.
+_repairing: dict[TP, tuple[int, float]] = {}
+REPAIR_PATIENCE_S = 30.0
 _admin: AIOKafkaAdminClient | None = None
 _log_start: dict[TP, int] = {}  # first offset of partitions with no ledger yet
 
@@ -39,6 +43,9 @@ async def admitted(event: EventT[bytes]) -> bool:
     if verdict.continuity is not Continuity.JUMP:
         _repairing.pop(message.tp, None)
         return True
+    repairing = _repairing.get(message.tp)
+    if repairing is not None and repairing[0] == verdict.missing_from and time.monotonic() < repairing[1]:
+        return False  # buffered behind a hole already being re-read: dropped, it comes again in order
     if not await broker_has_records(app.consumer, message.tp, verdict.missing_from, verdict.missing_to):
         return True  # compacted away or transaction markers: nothing was skipped
     await _repair(message.tp, verdict.missing_from, verdict.missing_to)
@@ -61,14 +68,17 @@ async def _last_processed(tp: TP) -> int | None:
 
 
 async def _repair(tp: TP, missing_from: int, missing_to: int) -> None:
-    """Seek ``tp`` back to the hole, counting and logging each hole once."""
-    if _repairing.get(tp) != missing_from:
-        _repairing[tp] = missing_from
+    """Seek ``tp`` back to the hole — or to Faust's committed offset when that is further back, since Faust commits
+    only from there — counting and logging each hole once."""
+    if _repairing.get(tp, (None, 0.0))[0] != missing_from:
         STREAM_GAPS.labels(tp.topic).inc()
         log.error("%s[%d] jumped from %d to %d over records no worker processed: seeking back and re-reading",
                   tp.topic, tp.partition, missing_from, missing_to)
+    _repairing[tp] = (missing_from, time.monotonic() + REPAIR_PATIENCE_S)
+    committed = getattr(app.consumer, "_committed_offset", {}).get(tp)
+    target = min(missing_from, committed) if committed is not None else missing_from
     try:
-        await app.consumer.seek(tp, missing_from)
+        await app.consumer.seek(tp, target)
     except (KafkaError, AssertionError, ConsumerNotStarted) as err:  # revoked meanwhile: its new owner re-checks
         log.warning("could not seek %s[%d] back to %d: %r", tp.topic, tp.partition, missing_from, err)
 
@@ -82,7 +92,7 @@ async def check_idle_partitions() -> None:
         return
     try:
         committed = await _group_offsets()
-    except KafkaError as err:  # a broker outage: the next tick asks again
+    except (KafkaError, OSError) as err:  # a broker outage: the next tick asks again
         log.warning("offset ledger check postponed: %s", err)
         return
     for tp in assigned:
@@ -96,8 +106,9 @@ async def check_idle_partitions() -> None:
 async def _group_offsets() -> dict[TP, int]:
     global _admin
     if _admin is None:
-        _admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-        await _admin.start()
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        await admin.start()  # kept only once started: a failed start is tried again on the next tick
+        _admin = admin
     offsets = await _admin.list_consumer_group_offsets(app.conf.id)
     return {TP(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 

@@ -31,6 +31,7 @@ from typing import Any, cast
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.tables.recovery import Recovery
 from faust.transport import consumer as consumer_module
 from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.transport.drivers import aiokafka as driver
@@ -66,9 +67,22 @@ class OffsetFence:
             self.batch_epochs = {tp: self._epoch.get(tp, 0) for tp in tps}
 
     def forget(self, tps: set[TP]) -> None:
+        """Revoked: no expected offset, and a delivery still in flight must not set one again."""
+        for tp in tps:
+            self.sought(tp, None)
+
+    def seek_if_current(self, tp: TP, offset: int, epoch: int, seek: Callable[[], None]) -> bool:
+        """Run ``seek`` (to ``offset``) only if no other seek moved ``tp`` since ``epoch``; one step."""
         with self._lock:
-            for tp in tps:
-                self._next.pop(tp, None)
+            if self._epoch.get(tp, 0) != epoch:
+                return False
+            seek()
+            self._epoch[tp] = epoch + 1
+            self._next[tp] = offset
+            return True
+
+    def batch_epoch(self, tp: TP) -> int:
+        return self.batch_epochs.get(tp, -1)
 
     def is_stale(self, tp: TP) -> bool:
         return self.batch_epochs.get(tp, -1) != self._epoch.get(tp, 0)
@@ -159,18 +173,12 @@ class _GapProbe:
         self.consumer: AIOKafkaConsumer | None = None
 
     async def first_offset_from(self, owner: ConsumerT, tp: TP, start: int) -> int | None:
+        """The first deliverable offset at or after ``start``; None when the broker did not say in time."""
         async with self.lock:
             if self.consumer is None:
-                conf = owner.app.conf  # type: ignore[attr-defined]  # every Consumer has its app
-                transport = cast(Any, owner.transport)
-                self.consumer = AIOKafkaConsumer(
-                    bootstrap_servers=driver.server_list(transport.url, transport.default_port),
-                    enable_auto_commit=False, group_id=None, auto_offset_reset="earliest",
-                    client_id=f"{conf.broker_client_id}-gap-probe",
-                    isolation_level="read_committed" if owner.in_transaction else "read_uncommitted",
-                    request_timeout_ms=int(conf.broker_request_timeout * 1000),
-                    **driver.credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context))
-                await self.consumer.start()
+                started = AIOKafkaConsumer(**_probe_settings(owner))
+                await started.start()  # kept only once started: a failed start is tried again next time
+                self.consumer = started
             partition = TopicPartition(tp.topic, tp.partition)
             self.consumer.assign([partition])
             self.consumer.seek(partition, start)
@@ -178,17 +186,49 @@ class _GapProbe:
             records = batch.get(partition, [])
             return records[0].offset if records else None
 
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+            self.consumer = None
+
+
+def _probe_settings(owner: ConsumerT) -> dict[str, Any]:
+    conf = owner.app.conf  # type: ignore[attr-defined]  # every Consumer has its app
+    transport = cast(Any, owner.transport)
+    return {"bootstrap_servers": driver.server_list(transport.url, transport.default_port),
+            "enable_auto_commit": False, "group_id": None, "auto_offset_reset": "earliest",
+            "client_id": f"{conf.broker_client_id}-gap-probe",
+            "isolation_level": "read_committed" if owner.in_transaction else "read_uncommitted",
+            "request_timeout_ms": int(conf.broker_request_timeout * 1000),
+            **driver.credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context)}
+
 
 async def broker_has_records(consumer: ConsumerT, tp: TP, start: int, end: int) -> bool:
-    """Whether the broker holds a deliverable record in ``[start, end)``; True when it does not answer in time."""
+    """Whether the broker holds a deliverable record in ``[start, end)``. True when it cannot tell (no answer in
+    time, or the probe failed: after a short pause, so a broker outage is not a busy loop): a hole is re-read
+    rather than acknowledged on a guess."""
     probe: _GapProbe = consumer.__dict__.setdefault("_gap_probe", _GapProbe())
-    first = await probe.first_offset_from(consumer, tp, start)
+    try:
+        first = await probe.first_offset_from(consumer, tp, start)
+    except Exception as err:  # the probe must never end the fetch loop or an agent
+        log.warning("could not ask the broker about %s from %d: %r", tp, start, err)
+        await asyncio.sleep(1.0)
+        return True
     return first is None or first < end
 
 
-async def _seek_back(consumer: Consumer, tp: TP, offset: int) -> None:
+async def _seek_back(consumer: Consumer, tp: TP, offset: int, epoch: int) -> None:
+    """Seek ``tp`` back to ``offset`` in the consumer thread, unless a newer seek moved it meanwhile (a recovery's
+    seek to the committed offset wins over this older decision)."""
+    thread = cast(driver.AIOKafkaConsumerThread, cast(ThreadDelegateConsumer, consumer)._thread)
+    aiokafka_consumer = thread._ensure_consumer()
+    fence = fence_of(consumer)
+
+    async def seek_if_current() -> bool:
+        return fence.seek_if_current(tp, offset, epoch, lambda: aiokafka_consumer.seek(tp, offset))
+
     try:
-        await consumer.seek(tp, offset)
+        await thread.call_thread(seek_if_current)
     except Exception as err:  # revoked meanwhile: its new owner starts from the committed offset
         log.warning("could not seek %s back to %d: %r", tp, offset, err)
 
@@ -219,16 +259,21 @@ async def _drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no c
                     if expected is not None and offset < expected:
                         continue  # already handed over since the last seek
                     if expected is not None and offset > expected and acks_enabled_for(message.topic):
-                        if await broker_has_records(self, tp, expected, offset):
+                        has_records = await broker_has_records(self, tp, expected, offset)
+                        if fence.is_stale(tp):
+                            continue  # a seek came in while the broker was asked: it decides now
+                        if has_records:
                             log.warning("fetch of %s jumped from %d to %d over records: re-reading them",
                                         tp, expected, offset)
                             on_repaired_jump(tp, expected, offset)
-                            await _seek_back(self, tp, expected)
+                            await _seek_back(self, tp, expected, fence.batch_epoch(tp))
                             continue
                         await _add_gap(self, tp, expected, offset - 1)  # compacted or transaction markers
                     if self._commit_every is not None and self._n_acked >= self._commit_every:
                         self._n_acked = 0
                         await self.commit()
+                        if fence.is_stale(tp):
+                            continue
                     await self.wait_first(callback(message), self.suspend_flow.wait())
                     if fence.delivered(tp, offset):
                         set_read_offset(tp, offset)
@@ -248,6 +293,58 @@ async def _drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no c
         raise
     finally:
         self.diag.unset_flag(consumer_module.CONSUMER_FETCHING)
+
+
+def _stream_partitions(recovery: Recovery) -> set[TP]:
+    return {tp for tp in recovery.app.consumer.assignment() if not recovery._is_changelog_tp(tp)}
+
+
+async def _seek_streams_then_resume(recovery: Recovery) -> None:
+    """Upstream resumes the stream partitions, then seeks them, then clears the stream buffers: records fetched from
+    the new position in between are cleared and never re-delivered. Here: seek, clear, and only then resume them."""
+    app, consumer = recovery.app, recovery.app.consumer
+    if consumer.assignment():
+        recovery.log.info("Seek stream partitions to committed offsets.")
+        await recovery._wait(consumer.perform_seek(), timeout=app.conf.broker_request_timeout)
+    recovery.completed.set()
+    app.flow_control.resume()  # clears the stream buffers: nothing of the stream partitions is fetched yet
+    consumer.resume_partitions(_stream_partitions(recovery))
+    consumer.resume_flow()
+    await cast(Any, app)._fetcher.maybe_start()
+    recovery.tables.on_actives_ready()
+
+
+async def _on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
+    """``Recovery.on_recovery_completed`` of 0.15.3 with the stream partitions resumed after their seek."""
+    self.log.info("Restore complete!")
+    await self.app.on_rebalance_complete.send()
+    self._set_recovery_ended()
+    callbacks = [asyncio.ensure_future(table.on_recovery_completed(self.actives_for_table[table],
+                                                                   self.standbys_for_table[table]))
+                 for table in self.tables.values()]
+    if callbacks:
+        await asyncio.wait(callbacks)
+    if self.app.consumer_generation_id != generation_id:
+        self.log.warning(f"Recovery rebalancing again app id {self.app.consumer_generation_id} "
+                         f"param {generation_id}")
+        return
+    await _seek_streams_then_resume(self)
+    if not self.app.assignor.assigned_standbys():
+        self.tables.on_standbys_ready()
+    self.app.on_rebalance_end()
+    self.log.info("Worker ready")
+
+
+async def _resume_streams(self: Recovery, generation_id: int = 0) -> None:
+    """``Recovery._resume_streams`` of 0.15.3 (no recovery needed) with the same order."""
+    await self.app.on_rebalance_complete.send()
+    if self.app.consumer_generation_id != generation_id:
+        self.log.warning("Recovery rebalancing again")
+        return
+    await _seek_streams_then_resume(self)
+    self.tables.on_standbys_ready()
+    self.app.on_rebalance_end()
+    self.log.info("Worker ready")
 
 
 _upstream_new_offset = Consumer._new_offset
@@ -274,4 +371,6 @@ def install_consumer_patch() -> None:
     Consumer._add_gap = _add_gap  # type: ignore[method-assign]
     Consumer._drain_messages = _drain_messages  # type: ignore[method-assign]
     Consumer.on_partitions_revoked = _on_partitions_revoked  # type: ignore[method-assign]
+    Recovery.on_recovery_completed = _on_recovery_completed  # type: ignore[method-assign]
+    Recovery._resume_streams = _resume_streams  # type: ignore[method-assign]
     Consumer._offset_fence_installed = True  # type: ignore[attr-defined]
