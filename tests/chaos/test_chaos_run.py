@@ -82,7 +82,9 @@ def expected_windows(pipeline: Pipeline, waves: list[list[ReservationEvent]]) ->
     return wanted
 
 
-async def differences(pipeline: Pipeline, wanted: dict[str, Counter[tuple[int, int]]]) -> dict[str, int]:
+async def differences(pipeline: Pipeline, wanted: dict[str, Counter[tuple[int, int]]],
+                      report: list[str] | None = None) -> dict[str, int]:
+    """Duplicates, missing and unrevoked credentials on the sandbox; ``report`` collects the differing locks."""
     held = await pipeline.sandbox_credentials()
     counts = {"duplicates": 0, "missing": 0, "unrevoked": 0}
     for lock_id, expected in wanted.items():
@@ -90,6 +92,9 @@ async def differences(pipeline: Pipeline, wanted: dict[str, Counter[tuple[int, i
         extra, absent = actual - expected, expected - actual
         counts["missing"] += sum(absent.values())
         counts["duplicates" if expected else "unrevoked"] += sum(extra.values())
+        if (extra or absent) and report is not None:
+            report.append(f"{lock_id}: holds {dict(actual)} ({[c.get('name') for c in held[lock_id]]}), "
+                          f"expected {dict(expected)}")
     return counts
 
 
@@ -119,6 +124,10 @@ async def test_chaos_run_ends_with_exactly_the_credentials_that_should_exist(clu
             await asyncio.sleep(10)
             counts = await differences(pipeline, wanted)
             print(f"converging: {counts}", flush=True)
+        report: list[str] = []
+        await differences(pipeline, wanted, report)
+        for line in report[:10]:
+            print(f"differs: {line}")
         skipped = await pipeline.unprocessed_offsets(ledger, ["pms.reservations", "lock.commands"])
         repaired = sum(len(re.findall("over records no worker processed", log.read_text(errors="replace")))
                        for log in cluster.root.glob(f"worker-{pipeline.tenant}*.log"))
