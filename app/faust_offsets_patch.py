@@ -106,8 +106,6 @@ def fence_of(consumer: Consumer) -> OffsetFence:
     return fence
 
 
-# Called with (tp, first skipped offset, offset the fetch jumped to) whenever a jump is sought back and re-read.
-on_repaired_jump: Callable[[TP, int, int], None] = lambda tp, start, end: None  # noqa: E731
 
 
 async def _fetch_records(self: driver.AIOKafkaConsumerThread, consumer: AIOKafkaConsumer, active_partitions: Any,
@@ -186,11 +184,6 @@ class _GapProbe:
             records = batch.get(partition, [])
             return records[0].offset if records else None
 
-    async def stop(self) -> None:
-        if self.consumer is not None:
-            await self.consumer.stop()
-            self.consumer = None
-
 
 def _probe_settings(owner: ConsumerT) -> dict[str, Any]:
     conf = owner.app.conf  # type: ignore[attr-defined]  # every Consumer has its app
@@ -265,7 +258,6 @@ async def _drain_messages(self: Consumer, fetcher: Any) -> None:  # pragma: no c
                         if has_records:
                             log.warning("fetch of %s jumped from %d to %d over records: re-reading them",
                                         tp, expected, offset)
-                            on_repaired_jump(tp, expected, offset)
                             await _seek_back(self, tp, expected, fence.batch_epoch(tp))
                             continue
                         await _add_gap(self, tp, expected, offset - 1)  # compacted or transaction markers
