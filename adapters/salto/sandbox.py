@@ -3,8 +3,8 @@
 It is the honest fake of the Salto adapter: OAuth2 client credentials on ``/connect/token`` (HTTP Basic), bearer
 tokens, JSON under ``/api/v1/`` wrapped in ``{"success", "message", "data"}``, HTTP status codes for refusals, users
 keyed by ``extUserId``, commands to doors delivered one at a time per gateway, and event callbacks signed with the
-Standard Webhooks scheme. Tests drive it through the JSON admin API under ``/sandbox/`` (or in-process, e.g.
-``sandbox.faults.set("rate_limit", count=1)``).
+Standard Webhooks scheme. It journals what the doors really applied (``GET /sandbox/journal``). Tests drive it
+through the JSON admin API under ``/sandbox/`` (or in-process, e.g. ``sandbox.faults.set("rate_limit", count=1)``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from adapters.sandbox_faults import (
     land_late,
     serve_loopback,
 )
+from adapters.sandbox_journal import add_journal_route
 
 __all__ = ["SANDBOX_KEY", "SaltoSandbox", "SandboxSeed", "run_sandbox"]
 
@@ -175,6 +176,7 @@ class SaltoSandbox(SandboxAPI):
         app.router.add_post("/sandbox/accesspoints/{id}/events", self._door_event)
         app.router.add_get("/sandbox/stats", self._stats)
         add_fault_routes(app, self.faults)
+        add_journal_route(app, self.journal)
         return app
 
     def _admin(self, model: type[Seed]) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -239,7 +241,7 @@ SANDBOX_KEY = web.AppKey("salto_sandbox", SaltoSandbox)
 async def run_sandbox(host: str, port: int, *, seed: SandboxSeed | None = None) -> None:
     """Run a Salto sandbox on loopback until cancelled (``lis sandbox salto``)."""
     seed = seed or SandboxSeed()
-    sandbox = SaltoSandbox(seed=seed.random_seed)
+    sandbox = SaltoSandbox(seed=seed.random_seed, site_timezone=seed.site_timezone)
     sandbox.apply_seed(seed)
     async with sandbox.serve(host, port):
         await asyncio.Event().wait()

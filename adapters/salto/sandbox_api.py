@@ -2,6 +2,8 @@
 
 No HTTP here: ``sandbox`` routes requests to these handlers, injects faults and wraps answers in Salto's envelope.
 Validity is checked in Salto's own wire format (site wall-clock time, no offset), independently of the adapter.
+Every handler that changes what a user opens does it inside :meth:`SandboxAPI._journaled`, after the last await (the
+door command through the gateway), so the journal sees exactly the change the call applied.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import asyncio
 import base64
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from adapters.salto.sandbox_state import SaltoError, SandboxState, Token, User
@@ -107,19 +111,22 @@ class SandboxAPI(SandboxState):
         user = self._user(call.path["id"])
         activation, expiration = _window(call.body)
         await self._deliver_to_doors(user)
-        user.activation, user.expiration = activation, expiration
+        with self._journaled(user):
+            user.activation, user.expiration = activation, expiration
         return user.view()
 
     async def delete_user(self, call: Call) -> None:
         user = self._user(call.path["id"])
         await self._deliver_to_doors(user)
-        del self._users[user.user_id]
+        with self._journaled(user):
+            del self._users[user.user_id]
 
     async def set_pin(self, call: Call) -> dict[str, Any]:
         user, pin = self._user(call.path["id"]), str(call.body.get("pinCode") or "")
         if not _PIN.fullmatch(pin):
             raise SaltoError(400, "pinCode must be 4 to 8 digits")
-        user.pin_code = pin
+        with self._journaled(user):
+            user.pin_code = pin
         return user.view()
 
     async def grant(self, call: Call) -> dict[str, Any]:
@@ -133,26 +140,30 @@ class SandboxAPI(SandboxState):
         ):
             raise SaltoError(409, "the PIN code is already used on this access point")
         await self._deliver(point_id)
-        user.access_point_ids.append(point_id)
+        with self._journaled(user):
+            user.access_point_ids.append(point_id)
         return user.view()
 
     async def assign_mobile_key(self, call: Call) -> dict[str, Any]:
         user = self._user(call.path["id"])
         if not user.phone_number:
             raise SaltoError(400, "the user has no phone number to send the mobile key to")
-        user.mobile_key_status = "Assigned"
+        with self._journaled(user):
+            user.mobile_key_status = "Assigned"
         return user.view()
 
     async def cancel_mobile_key(self, call: Call) -> dict[str, Any]:
         user = self._user(call.path["id"])
-        user.mobile_key_status = "Cancelled"
+        with self._journaled(user):
+            user.mobile_key_status = "Cancelled"
         return user.view()
 
     async def encode_card(self, call: Call) -> dict[str, Any]:
         if call.path["encoder_id"] not in self._encoders:
             raise SaltoError(404, f"encoder {call.path['encoder_id']} does not exist")
         user = self._user(str(call.body.get("userId") or ""))
-        user.card_serial = f"{next(self._serials):08X}"
+        with self._journaled(user):
+            user.card_serial = f"{next(self._serials):08X}"
         return {"cardSerial": user.card_serial, "userId": user.user_id}
 
     async def list_encoders(self, call: Call) -> list[dict[str, Any]]:
@@ -175,6 +186,12 @@ class SandboxAPI(SandboxState):
         if user is None:
             raise SaltoError(404, f"user {user_id} does not exist")
         return user
+
+    @contextmanager
+    def _journaled(self, user: User) -> Iterator[None]:
+        """Journal what the enclosed change of ``user`` does to the doors it opens."""
+        with self.journal.changes(partial(self.door_of, user)):
+            yield
 
     def _reachable(self, point_id: str) -> bool:
         gateway_id = self._points[point_id].gateway_id

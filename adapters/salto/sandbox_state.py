@@ -1,4 +1,15 @@
-"""The Salto sandbox's in-memory installation: API clients, tokens, gateways, access points, encoders and users."""
+"""The Salto sandbox's in-memory installation: API clients, tokens, gateways, access points, encoders and users, and
+the journal of what the doors really applied (:mod:`adapters.sandbox_journal`).
+
+For the journal, a user opens an access point when it has an access right to it and carries a key: a PIN code, a
+mobile key whose status is ``Assigned``, or an encoded card (a user without any key opens nothing, though
+:meth:`SandboxState.users_of` lists it). Each key is a credential of its own on each such door, named like the
+service's reference (``pin:<user id>``, ``mobile:<user id>``, ``card:<user id>``): it is issued when the user gains
+the key or the access right, updated when the user's validity changes, issued again when the PIN or card changes
+(the old one stops opening the door), revoked when the key is cancelled or the user deleted. Validity is converted
+from the site's wall-clock time with the site time zone (``siteTimezone`` in the seed, Europe/Berlin by default; the
+first of a repeated hour).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +19,15 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from adapters.sandbox_faults import AMBIGUOUS_MODES, Faults, FaultSeed, everywhere
+from adapters.sandbox_journal import DoorCredential, DoorKind, Journal
 
 # Commands that travel to the door through its gateway, one at a time per gateway.
 GATEWAY_ROUTES = frozenset(
@@ -32,6 +46,9 @@ FAULT_MODES = {
     # Every call that changes what a door accepts: where an answer lost after the change leaves the client not knowing.
     **dict.fromkeys(AMBIGUOUS_MODES, lambda route: route.startswith(("POST /api/", "PUT /api/", "DELETE /api/"))),
 }
+SITE_TIMEZONE = "Europe/Berlin"
+_SITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+_KEY_PREFIXES: dict[DoorKind, str] = {"passcode": "pin", "mobile_key": "mobile", "card": "card"}
 
 
 class Seed(BaseModel):
@@ -70,6 +87,7 @@ class SandboxSeed(Seed):
     """A seed file for ``lis sandbox salto``."""
 
     random_seed: int = 0
+    site_timezone: str = SITE_TIMEZONE  # Salto's wire times are this zone's wall clock
     clients: list[ClientSeed] = []
     gateways: list[GatewaySeed] = []
     access_points: list[AccessPointSeed] = []
@@ -117,6 +135,17 @@ class User:
             "cardSerial": self.card_serial,
         }
 
+    def carried_keys(self) -> list[tuple[DoorKind, str | None]]:
+        """The keys the user carries, each with its secret: the PIN, the phone the mobile key went to, the card."""
+        keys: list[tuple[DoorKind, str | None]] = []
+        if self.pin_code is not None:
+            keys.append(("passcode", self.pin_code))
+        if self.mobile_key_status == "Assigned":
+            keys.append(("mobile_key", self.phone_number))
+        if self.card_serial is not None:
+            keys.append(("card", self.card_serial))
+        return keys
+
 
 @dataclass
 class Token:
@@ -128,13 +157,22 @@ class Token:
 class SandboxState:
     """In-memory Salto installation; shared by the admin API and in-process tests."""
 
-    def __init__(self, *, seed: int = 0, gateway_latency_s: float = 0.005, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        gateway_latency_s: float = 0.005,
+        clock: Callable[[], float] = time.time,
+        site_timezone: str = SITE_TIMEZONE,
+    ):
         self.faults = Faults(FAULT_MODES, seed)
         self.gateway_latency_s = gateway_latency_s  # long enough that two commands on one gateway really overlap
         self.calls: Counter[str] = Counter()
         self.busy_rejections = 0
         self.webhooks: WebhookSeed | None = None
         self.deliveries: Counter[str] = Counter()  # webhook deliveries by HTTP status of the receiver
+        self.site = ZoneInfo(site_timezone)
+        self.journal = Journal(clock)
         self._clock = clock
         self._clients: dict[str, str] = {}
         self._tokens: dict[str, Token] = {}
@@ -176,6 +214,26 @@ class SandboxState:
             raise KeyError(access_point_id)
         return [u.view() for u in self._users.values() if access_point_id in u.access_point_ids]
 
+    def door_of(self, user: User) -> list[DoorCredential]:
+        """What ``user`` opens, for the journal: each of its keys on each door it has a right to (nothing once
+        deleted)."""
+        if self._users.get(user.user_id) is not user:
+            return []
+        valid_from, valid_until = self._epoch_ms(user.activation), self._epoch_ms(user.expiration)
+        return [
+            DoorCredential(
+                lock=point_id,
+                credential=f"{_KEY_PREFIXES[kind]}:{user.user_id}",
+                kind=kind,
+                label=user.ext_user_id,
+                valid_from_ms=valid_from,
+                valid_until_ms=valid_until,
+                secret=secret,
+            )
+            for point_id in user.access_point_ids
+            for kind, secret in user.carried_keys()
+        ]
+
     def stats(self) -> dict[str, Any]:
         """Calls per route, users, faults fired, gateway-busy refusals and webhook deliveries."""
         return {
@@ -201,3 +259,6 @@ class SandboxState:
 
     def _new_user_id(self) -> str:
         return str(uuid.uuid4())
+
+    def _epoch_ms(self, site_time: str) -> int:
+        return int(datetime.strptime(site_time, _SITE_TIME_FORMAT).replace(tzinfo=self.site).timestamp() * 1000)

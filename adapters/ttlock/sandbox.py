@@ -2,7 +2,8 @@
 
 It is the honest fake of the TTLock adapter: form-encoded requests carrying ``clientId``/``accessToken``/``date``,
 HTTP 200 JSON answers with TTLock's errcodes, one command at a time per gateway, at most 250 passcodes per lock, and
-passcodes added with ``addType=1`` kept in the cloud only (at TTLock they never reach the lock either).
+passcodes added with ``addType=1`` kept in the cloud only (at TTLock they never reach the lock either), and a journal
+of what the locks really applied (``GET /sandbox/journal``).
 Tests in another process drive it through the JSON admin API under ``/sandbox/``; tests in the same process may call
 the same methods directly, e.g. ``sandbox.faults.set("gateway_busy", count=1)``.
 """
@@ -27,6 +28,7 @@ from adapters.sandbox_faults import (
     land_late,
     serve_loopback,
 )
+from adapters.sandbox_journal import add_journal_route
 from adapters.ttlock.sandbox_api import DATE_TOLERANCE_MS, MAX_PASSCODES, TOKEN_LIFETIME_S, Op, SandboxAPI
 from adapters.ttlock.sandbox_state import (
     AccountSeed,
@@ -150,6 +152,7 @@ class TTLockSandbox(SandboxAPI):
         app.router.add_get("/sandbox/locks/{lock_id}/credentials", self._lock_credentials)
         app.router.add_post("/sandbox/locks/{lock_id}/records", self._lock_record)
         add_fault_routes(app, self.faults)
+        add_journal_route(app, self.journal)
         return app
 
     def _admin(self, model: type[Seed], apply: Callable[[dict[str, Any]], Any]) -> _Handler:

@@ -1,6 +1,9 @@
 """The TTLock cloud API v3 handlers of the sandbox: form parameters in, JSON-ready answers out, refusals raised.
 
-No HTTP here: ``sandbox`` routes requests to these handlers, injects faults and serialises the answers.
+No HTTP here: ``sandbox`` routes requests to these handlers, injects faults and serialises the answers. Every change
+to what opens a lock goes through :meth:`SandboxAPI._add`, :meth:`SandboxAPI._change` or :meth:`SandboxAPI._remove`,
+which journal it: a credential is on the door when it reached the lock (``on_lock``) or the lock kept it as an orphan,
+so a cloud-only add, change or delete (type 1) changes nothing there and writes nothing.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ import math
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 from adapters.ttlock.sandbox_state import Credential, GatewaySeed, Lock, SandboxState, Token, TTLockError
+from adapters.ttlock.sandbox_wire import check_pin, int_param, listed, page
 
 MAX_PASSCODES = 250
 TOKEN_LIFETIME_S = 7_776_000
@@ -53,7 +58,7 @@ class SandboxAPI(SandboxState):
     def _authenticate(self, p: Mapping[str, str]) -> int:
         if p.get("clientId", "") not in self._apps:
             raise TTLockError(10000, "client_id does not exist")
-        if abs(_int(p, "date") - self._now_ms()) > DATE_TOLERANCE_MS:
+        if abs(int_param(p, "date") - self._now_ms()) > DATE_TOLERANCE_MS:
             raise TTLockError(80000, "date must be current time, in 5 minutes")
         token = self._tokens.get(p.get("accessToken", ""))
         if token is None or token.client_id != p["clientId"]:
@@ -63,7 +68,7 @@ class SandboxAPI(SandboxState):
         return token.uid
 
     def _lock(self, p: Mapping[str, str], uid: int) -> Lock:
-        lock = self._locks.get(_int(p, "lockId"))
+        lock = self._locks.get(int_param(p, "lockId"))
         if lock is None:
             raise TTLockError(-1003, "Lock does not exist")
         if lock.owner_uid is not None and lock.owner_uid != uid:
@@ -90,41 +95,42 @@ class SandboxAPI(SandboxState):
         return True
 
     def _window(self, p: Mapping[str, str], *, required: bool = True) -> tuple[int, int]:
-        start, end = _int(p, "startDate", 0 if not required else None), _int(p, "endDate", 0 if not required else None)
+        default = None if required else 0
+        start, end = int_param(p, "startDate", default), int_param(p, "endDate", default)
         if (required or end) and end <= start:
             raise TTLockError(-3, "Invalid Parameter: endDate must be after startDate")
         return start, end
 
     async def _passcode_add(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
-        lock, pwd = self._lock(p, uid), _pin(p.get("keyboardPwd", ""))
-        start, end = self._window(p, required=_int(p, "keyboardPwdType", 3) != 2)
+        lock, pwd = self._lock(p, uid), check_pin(p.get("keyboardPwd", ""))
+        start, end = self._window(p, required=int_param(p, "keyboardPwdType", 3) != 2)
         passcodes = lock.of_kind("passcode")
         if any(c.secret == pwd for c in passcodes):
             raise TTLockError(-3007, "the same passcode already exists")
         if len(passcodes) >= MAX_PASSCODES:
             raise TTLockError(-3009, "no space left for custom passcodes")
-        on_lock = await self._deliver(lock, _int(p, "addType", 1))
+        on_lock = await self._deliver(lock, int_param(p, "addType", 1))
         found = Credential("passcode", next(self._ids), pwd, p.get("keyboardPwdName", ""), start, end, on_lock)
-        lock.credentials[found.vendor_id] = found
+        self._add(lock, found)
         return {"keyboardPwdId": found.vendor_id}
 
     async def _passcode_delete(self, p: Mapping[str, str], uid: int) -> None:
         lock = self._lock(p, uid)
         self._remove(
             lock,
-            lock.find("passcode", _int(p, "keyboardPwdId"), (-2009, "passcode does not exist")),
-            await self._deliver(lock, _int(p, "deleteType", 1)),
+            lock.find("passcode", int_param(p, "keyboardPwdId"), (-2009, "passcode does not exist")),
+            await self._deliver(lock, int_param(p, "deleteType", 1)),
         )
 
     async def _passcode_change(self, p: Mapping[str, str], uid: int) -> None:
         lock = self._lock(p, uid)
-        found = lock.find("passcode", _int(p, "keyboardPwdId"), (-2009, "passcode does not exist"))
-        new_pwd = _pin(p["newKeyboardPwd"]) if p.get("newKeyboardPwd") else found.secret
+        found = lock.find("passcode", int_param(p, "keyboardPwdId"), (-2009, "passcode does not exist"))
+        new_pwd = check_pin(p["newKeyboardPwd"]) if p.get("newKeyboardPwd") else found.secret
         if any(c.secret == new_pwd and c is not found for c in lock.of_kind("passcode")):
             raise TTLockError(-3007, "the same passcode already exists")
         start, end = self._window(p) if "startDate" in p else (found.start_ms, found.end_ms)
-        found.on_lock = await self._deliver(lock, _int(p, "changeType", 1))
-        found.secret, found.start_ms, found.end_ms = new_pwd, start, end
+        delivered = await self._deliver(lock, int_param(p, "changeType", 1))
+        self._change(lock, found, delivered, secret=new_pwd, start_ms=start, end_ms=end)
 
     async def _ekey_send(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
         lock, (start, end) = self._lock(p, uid), self._window(p)
@@ -133,11 +139,11 @@ class SandboxAPI(SandboxState):
             raise TTLockError(-3, "Invalid Parameter: receiverUsername")
         # eKeys live in the cloud and the guest's phone: no gateway command is involved.
         found = Credential("ekey", next(self._ids), receiver, p.get("keyName", ""), start, end)
-        lock.credentials[found.vendor_id] = found
+        self._add(lock, found)
         return {"keyId": found.vendor_id}
 
     def _ekey(self, p: Mapping[str, str], uid: int) -> tuple[Lock, Credential]:
-        key_id = _int(p, "keyId")
+        key_id = int_param(p, "keyId")
         for lock in self._locks.values():
             if key_id in lock.credentials and lock.credentials[key_id].kind == "ekey":
                 return self._lock({"lockId": str(lock.seed.lock_id)}, uid), lock.credentials[key_id]
@@ -145,11 +151,11 @@ class SandboxAPI(SandboxState):
 
     async def _ekey_delete(self, p: Mapping[str, str], uid: int) -> None:
         lock, found = self._ekey(p, uid)
-        del lock.credentials[found.vendor_id]
+        self._remove(lock, found, delivered=True)  # the cloud and the guest's phone drop it together
 
     async def _ekey_change(self, p: Mapping[str, str], uid: int) -> None:
-        found = self._ekey(p, uid)[1]
-        found.start_ms, found.end_ms = self._window(p)
+        (lock, found), (start, end) = self._ekey(p, uid), self._window(p)
+        self._change(lock, found, delivered=True, secret=found.secret, start_ms=start, end_ms=end)
 
     def _card_lock(self, p: Mapping[str, str], uid: int) -> Lock:
         lock = self._lock(p, uid)
@@ -162,42 +168,59 @@ class SandboxAPI(SandboxState):
         number = p.get("cardNumber", "")
         if not number.isdecimal():
             raise TTLockError(-3, "Invalid Parameter: cardNumber")
-        on_lock = await self._deliver(lock, _int(p, "addType", 1))
+        on_lock = await self._deliver(lock, int_param(p, "addType", 1))
         found = Credential("card", next(self._ids), number, p.get("cardName", ""), start, end, on_lock)
-        lock.credentials[found.vendor_id] = found
+        self._add(lock, found)
         return {"cardId": found.vendor_id}
 
     async def _card_delete(self, p: Mapping[str, str], uid: int) -> None:
         lock = self._card_lock(p, uid)
         self._remove(
             lock,
-            lock.find("card", _int(p, "cardId"), (-1021, "IC card does not exist")),
-            await self._deliver(lock, _int(p, "deleteType", 1)),
+            lock.find("card", int_param(p, "cardId"), (-1021, "IC card does not exist")),
+            await self._deliver(lock, int_param(p, "deleteType", 1)),
         )
 
     async def _card_change(self, p: Mapping[str, str], uid: int) -> None:
         lock = self._card_lock(p, uid)
-        found = lock.find("card", _int(p, "cardId"), (-1021, "IC card does not exist"))
+        found = lock.find("card", int_param(p, "cardId"), (-1021, "IC card does not exist"))
         start, end = self._window(p)
-        found.on_lock = await self._deliver(lock, _int(p, "changeType", 1))
-        found.start_ms, found.end_ms = start, end
+        delivered = await self._deliver(lock, int_param(p, "changeType", 1))
+        self._change(lock, found, delivered, secret=found.secret, start_ms=start, end_ms=end)
 
-    @staticmethod
-    def _remove(lock: Lock, found: Credential, on_lock: bool) -> None:
-        del lock.credentials[found.vendor_id]
-        if not on_lock and found.on_lock:  # deleted in the cloud only: the lock still opens for it
-            lock.orphans.append(found)
+    def _add(self, lock: Lock, found: Credential) -> None:
+        with self.journal.changes(lock.door):
+            lock.credentials[found.vendor_id] = found
+
+    def _change(
+        self, lock: Lock, found: Credential, delivered: bool, *, secret: str, start_ms: int, end_ms: int
+    ) -> None:
+        with self.journal.changes(lock.door):
+            if delivered:
+                lock.drop_orphan(found.vendor_id)
+            elif found.on_lock:  # changed in the cloud only: the lock keeps the version it has
+                lock.orphans.append(replace(found))
+            found.on_lock = delivered
+            found.secret, found.start_ms, found.end_ms = secret, start_ms, end_ms
+
+    def _remove(self, lock: Lock, found: Credential, delivered: bool) -> None:
+        with self.journal.changes(lock.door):
+            del lock.credentials[found.vendor_id]
+            if delivered:
+                lock.drop_orphan(found.vendor_id)
+            elif found.on_lock:  # deleted in the cloud only: the lock still opens for it
+                lock.orphans.append(found)
 
     def _list_of(self, kind: Literal["passcode", "ekey", "card"]) -> Op:
         async def list_kind(p: Mapping[str, str], uid: int) -> dict[str, Any]:
             lock = self._lock(p, uid) if kind != "card" else self._card_lock(p, uid)
-            return _page([_listed(c, lock.seed.lock_id) for c in lock.of_kind(kind)], p)
+            return page([listed(c, lock.seed.lock_id) for c in lock.of_kind(kind)], p)
 
         return list_kind
 
     async def _gateway_list(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
         mine = {lock.seed.gateway_id for lock in self._locks.values() if lock.owner_uid in (None, uid)}
-        return _page([self._gateway_view(g) for g in self._gateways.values() if g.gateway_id in mine], p)
+        return page([self._gateway_view(g) for g in self._gateways.values() if g.gateway_id in mine], p)
 
     async def _gateway_list_by_lock(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
         lock = self._lock(p, uid)
@@ -228,54 +251,6 @@ class SandboxAPI(SandboxState):
 
     async def _record_list(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
         lock = self._lock(p, uid)
-        start, end = _int(p, "startDate", 0), _int(p, "endDate", 0) or math.inf
-        return _page([r for r in lock.records if start <= r["lockDate"] <= end], p)
+        start, end = int_param(p, "startDate", 0), int_param(p, "endDate", 0) or math.inf
+        return page([r for r in lock.records if start <= r["lockDate"] <= end], p)
 
-
-def _int(p: Mapping[str, str], name: str, default: int | None = None) -> int:
-    raw = p.get(name)
-    if raw is None or raw == "":
-        if default is None:
-            raise TTLockError(-3, f"Invalid Parameter: {name} is required")
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise TTLockError(-3, f"Invalid Parameter: {name} must be an integer") from None
-
-
-def _pin(pwd: str) -> str:
-    if not re.fullmatch(r"[0-9]{4,9}", pwd):
-        raise TTLockError(-3006, "passcode must be 4 to 9 digits")
-    return pwd
-
-
-def _page(items: list[dict[str, Any]], p: Mapping[str, str]) -> dict[str, Any]:
-    page_no, page_size = _int(p, "pageNo", 1), _int(p, "pageSize", 20)
-    if page_no < 1 or not 1 <= page_size <= 200:
-        raise TTLockError(-3, "Invalid Parameter: pageNo >= 1 and pageSize 1..200")
-    chunk = items[(page_no - 1) * page_size : page_no * page_size]
-    return {
-        "list": chunk,
-        "pageNo": page_no,
-        "pageSize": page_size,
-        "pages": math.ceil(len(items) / page_size),
-        "total": len(items),
-    }
-
-
-def _listed(c: Credential, lock_id: int) -> dict[str, Any]:
-    """A credential as TTLock's list endpoints show it."""
-    common = {"lockId": lock_id, "startDate": c.start_ms, "endDate": c.end_ms}
-    if c.kind == "passcode":
-        return {
-            **common,
-            "keyboardPwdId": c.vendor_id,
-            "keyboardPwd": c.secret,
-            "keyboardPwdName": c.name,
-            "keyboardPwdType": 3 if c.end_ms else 2,
-            "isCustom": 1,
-        }
-    if c.kind == "ekey":
-        return {**common, "keyId": c.vendor_id, "username": c.secret, "keyName": c.name, "keyStatus": "110401"}
-    return {**common, "cardId": c.vendor_id, "cardNumber": c.secret, "cardName": c.name}

@@ -1,4 +1,5 @@
-"""The TTLock sandbox's in-memory vendor state: accounts, tokens, gateways, locks, credentials and records."""
+"""The TTLock sandbox's in-memory vendor state: accounts, tokens, gateways, locks, credentials and records, and the
+journal of what the locks really applied (:mod:`adapters.sandbox_journal`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from adapters.sandbox_faults import AMBIGUOUS_MODES, Faults, FaultSeed, everywhere
+from adapters.sandbox_journal import DoorCredential, DoorKind, Journal
 
 _GATEWAY_PATHS = frozenset(
     f"/v3/{op}"
@@ -42,6 +44,7 @@ FAULT_MODES = {
     "duplicate": "/v3/keyboardPwd/add".__eq__,
     **dict.fromkeys(AMBIGUOUS_MODES, _MUTATING_PATHS.__contains__),
 }
+_DOOR_KINDS: dict[str, DoorKind] = {"passcode": "passcode", "ekey": "mobile_key", "card": "card"}
 
 
 class Seed(BaseModel):
@@ -98,7 +101,7 @@ class Credential:
     name: str
     start_ms: int
     end_ms: int
-    on_lock: bool = True  # False: the cloud has it, the lock never received it (addType=1)
+    on_lock: bool = True  # False: the cloud has it, the lock never received it (addType=1) or not this version
 
     def view(self, *, in_cloud: bool = True) -> dict[str, Any]:
         return {
@@ -112,13 +115,26 @@ class Credential:
             "inCloud": in_cloud,
         }
 
+    def held(self, lock_id: int) -> DoorCredential:
+        """This credential as the journal names it on lock ``lock_id``."""
+        return DoorCredential(
+            lock=str(lock_id),
+            credential=str(self.vendor_id),
+            kind=_DOOR_KINDS[self.kind],
+            label=self.name,
+            valid_from_ms=self.start_ms,
+            valid_until_ms=self.end_ms,
+            secret=self.secret,
+        )
+
 
 @dataclass
 class Lock:
     seed: LockSeed
     owner_uid: int | None
     credentials: dict[int, Credential] = field(default_factory=dict)
-    orphans: list[Credential] = field(default_factory=list)  # deleted in the cloud only, still opening the door
+    # Deleted or changed in the cloud only: the version the lock still opens for.
+    orphans: list[Credential] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
 
     def find(self, kind: str, vendor_id: int, missing: tuple[int, str]) -> Credential:
@@ -129,6 +145,15 @@ class Lock:
 
     def of_kind(self, kind: str) -> list[Credential]:
         return [c for c in self.credentials.values() if c.kind == kind]
+
+    def door(self) -> list[DoorCredential]:
+        """What really opens the lock (as :meth:`SandboxState.credentials` shows it), for the journal."""
+        on_lock = [c for c in self.credentials.values() if c.on_lock]
+        return [c.held(self.seed.lock_id) for c in [*on_lock, *self.orphans]]
+
+    def drop_orphan(self, vendor_id: int) -> None:
+        """The lock was told about ``vendor_id`` again: the version it kept is replaced or deleted."""
+        self.orphans = [c for c in self.orphans if c.vendor_id != vendor_id]
 
 
 @dataclass
@@ -147,6 +172,7 @@ class SandboxState:
         self.gateway_latency_s = gateway_latency_s  # long enough that two commands on one gateway really overlap
         self.calls: Counter[str] = Counter()
         self.busy_rejections = 0
+        self.journal = Journal(clock)
         self._clock = clock
         self._accounts: dict[str, tuple[str, int, str]] = {}  # username -> (clientId, uid, md5 of the password)
         self._apps: dict[str, str] = {}  # clientId -> clientSecret

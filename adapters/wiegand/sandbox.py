@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.sandbox_faults import Faults, FaultSeed, add_fault_routes, delay, serve_loopback
+from adapters.sandbox_journal import add_journal_route
 from adapters.wiegand.frames import ChecksumError, Frame, FrameError, PlainRead, encode_frame, parse_line
 from adapters.wiegand.sandbox_pty import PtyPort
 from adapters.wiegand.sandbox_state import FAULT_MODES, EncoderRefusal, EncoderSite
@@ -60,7 +61,7 @@ class WiegandSandbox:
         """Commands received, cards written, faults fired and busy refusals."""
         return {
             "calls": dict(self.site.calls),
-            "cardsWritten": len(self.site.journal),
+            "cardsWritten": len(self.site.cards),
             "faultsFired": dict(self.faults.fired),
             "gatewayBusyRejections": self.site.busy_rejections,
         }
@@ -117,7 +118,7 @@ class WiegandSandbox:
     # -- the admin API: JSON under /sandbox/ -------------------------------------------------------------------------
 
     def create_app(self) -> web.Application:
-        """The admin API: encoders, zones' cards, event lines, faults and stats."""
+        """The admin API: encoders, zones' cards, event lines, faults, stats and the journal."""
         app = web.Application()
         app.router.add_get("/sandbox/encoders", self._encoders)
         app.router.add_post("/sandbox/encoders", self._plug)
@@ -125,6 +126,7 @@ class WiegandSandbox:
         app.router.add_get("/sandbox/zones/{zone}/cards", self._cards)
         app.router.add_get("/sandbox/stats", self._stats)
         add_fault_routes(app, self.faults)
+        add_journal_route(app, self.site.journal)
         return app
 
     async def _encoders(self, request: web.Request) -> web.Response:
@@ -150,7 +152,7 @@ class WiegandSandbox:
         zone = request.match_info["zone"]
         if zone not in self.site.zones:
             raise web.HTTPNotFound(text=f"no zone {zone!r}")
-        return web.json_response([card.view() for card in self.site.journal if zone in card.zones])
+        return web.json_response([card.view() for card in self.site.cards if zone in card.zones])
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())

@@ -1,4 +1,7 @@
-"""The Wiegand encoder simulator's site: zones, the journal of written cards, the blocklist, encoders' card slots.
+"""The Wiegand encoder simulator's site: zones, the cards written, the blocklist, encoders' card slots, and the
+journal of what the doors really applied (:mod:`adapters.sandbox_journal`): a card written is issued on each of its
+zones; a card blocklisted is revoked there with ``"blocklisted": true`` (the locks are offline: they refuse it only
+once a later card carries the blocklist to them, or when it expires). The credential is the card's 24 data bits.
 
 No I/O here: ``sandbox`` feeds it commands received on the pseudo-terminals and sends back what it answers. It checks
 what a real encoder would (field formats, known zones, live card numbers, one card at a time per encoder)
@@ -17,11 +20,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.sandbox_faults import everywhere
+from adapters.sandbox_journal import DoorCredential, Journal
 
 FIRMWARE = "SIM-1.0"
 LIST_PAGE = 4  # journal entries per LS reply: keeps lines well under the frame limit
 _HEX6 = re.compile(r"[0-9A-F]{6}")
 _TIME = re.compile(r"[0-9]{12}")
+_TIME_FORMAT = "%y%m%d%H%M%S"  # UTC
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,32}")
 FAULT_MODES = {
     "latency": everywhere,
@@ -57,7 +62,7 @@ class EncoderRefusal(Exception):
 
 @dataclass
 class CardRecord:
-    """A card the site's encoders wrote, as the journal keeps it."""
+    """A card the site's encoders wrote, as the encoders' journal (``LS``) keeps it."""
 
     data: int  # the 24 data bits
     start: str  # YYMMDDhhmmss UTC, as on the wire
@@ -81,19 +86,35 @@ class CardRecord:
             "carriesBlocklist": [f"{data:06X}" for data in self.carried],
         }
 
+    def held(self, zone: str) -> DoorCredential:
+        """This card as the journal names it on the locks of ``zone``."""
+        return DoorCredential(
+            lock=zone,
+            credential=f"{self.data:06X}",
+            kind="card",
+            label=self.label,
+            valid_from_ms=_epoch_ms(self.start),
+            valid_until_ms=_epoch_ms(self.end),
+            secret=str(self.data & 0xFFFF),
+        )
+
 
 @dataclass
 class EncoderSite:
-    """Every encoder of one site shares its journal and blocklist, as they share the site's key server."""
+    """Every encoder of one site shares its cards and blocklist, as they share the site's key server."""
 
     zones: frozenset[str]
     write_latency_s: float = 0.005  # long enough that two commands on one encoder really overlap
     clock: Callable[[], float] = time.time
-    journal: list[CardRecord] = field(default_factory=list)
+    cards: list[CardRecord] = field(default_factory=list)  # every card written, oldest first
     slots: dict[str, CardRecord | None] = field(default_factory=dict)  # the card lying on each encoder
     calls: Counter[str] = field(default_factory=Counter)
     busy_rejections: int = 0
     _busy: set[str] = field(default_factory=set)
+    journal: Journal = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.journal = Journal(self.clock)
 
     async def handle(self, encoder: str, command: str, args: tuple[str, ...]) -> tuple[str, ...]:
         """The reply fields after ``OK|seq|<command>``; EncoderRefusal for ``ER``."""
@@ -113,7 +134,7 @@ class EncoderSite:
     def live(self, data: int) -> CardRecord | None:
         """The live (written, not blocklisted, not expired) card with these data bits."""
         now = self._now()
-        return next((c for c in self.journal if c.data == data and not c.blocklisted and c.end > now), None)
+        return next((c for c in self.cards if c.data == data and not c.blocklisted and c.end > now), None)
 
     async def _encode(self, encoder: str, args: tuple[str, ...]) -> tuple[str, ...]:
         if len(args) != 5 or not _HEX6.fullmatch(args[0]) or not all(map(_TIME.fullmatch, args[1:3])):
@@ -134,8 +155,10 @@ class EncoderSite:
         finally:
             self._busy.discard(encoder)
         card = CardRecord(data, start, end, zones, label, carried=tuple(c.data for c in self._pending()))
-        self.journal.append(card)
+        self.cards.append(card)
         self.slots[encoder] = card
+        for zone in zones:
+            self.journal.record("issue", card.held(zone))
         return f"{raw26(data):07X}", str(len(card.carried))
 
     def _read_back(self, encoder: str) -> tuple[str, ...]:
@@ -155,6 +178,8 @@ class EncoderSite:
         if card is None:
             raise EncoderRefusal("NF", f"no live card {args[0]}")
         card.blocklisted = True
+        for zone in card.zones:
+            self.journal.record("revoke", card.held(zone), blocklisted=True)
         return (str(len(self._pending())),)
 
     def _list(self, args: tuple[str, ...]) -> tuple[str, ...]:
@@ -163,14 +188,18 @@ class EncoderSite:
         zone, offset = args[0], int(args[1])
         if zone not in self.zones:
             raise EncoderRefusal("ZN", f"unknown zone {zone}")
-        cards = [c for c in self.journal if zone in c.zones and self.live(c.data) is c]
+        cards = [c for c in self.cards if zone in c.zones and self.live(c.data) is c]
         page = cards[offset : offset + LIST_PAGE]
         return str(len(cards)), ";".join(f"{c.data:06X},{c.start},{c.end},{c.label}" for c in page)
 
     def _pending(self) -> list[CardRecord]:
         """Blocklisted cards not yet expired: every new card carries them."""
         now = self._now()
-        return [c for c in self.journal if c.blocklisted and c.end > now]
+        return [c for c in self.cards if c.blocklisted and c.end > now]
 
     def _now(self) -> str:
-        return datetime.fromtimestamp(self.clock(), UTC).strftime("%y%m%d%H%M%S")
+        return datetime.fromtimestamp(self.clock(), UTC).strftime(_TIME_FORMAT)
+
+
+def _epoch_ms(wire_time: str) -> int:
+    return int(datetime.strptime(wire_time, _TIME_FORMAT).replace(tzinfo=UTC).timestamp() * 1000)

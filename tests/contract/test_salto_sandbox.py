@@ -1,5 +1,6 @@
 """Salto wire rules the contract suite relies on, checked against the Salto sandbox itself: OAuth2 client
-credentials, bearer challenges, ``extUserId`` uniqueness, site-time validity and Standard-Webhooks-signed callbacks."""
+credentials, bearer challenges, ``extUserId`` uniqueness, site-time validity, Standard-Webhooks-signed callbacks, and
+the journal of what the doors really applied (``GET /sandbox/journal``)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from standardwebhooks.webhooks import Webhook
 
 from adapters.salto.webhook import WebhookRejected, verify_callback
 from adapters.sandbox_faults import serve_loopback
+from app.domain.credential import CredentialKind, Validity
+from app.domain.errors import VendorTimeout, VendorUnavailable
 from tests.contract.harness import VendorHarness
 from tests.contract.harness_salto import CLIENT, SALTO
+from tests.contract.requests import ALL_KINDS, issue_request, stay
 
+_KEY_PREFIXES = {CredentialKind.PASSCODE: "pin", CredentialKind.MOBILE_KEY: "mobile", CredentialKind.CARD: "card"}
 OLD_SECRET = "whsec_" + base64.b64encode(b"old-secret-of-the-hotel-1").decode()
 NEW_SECRET = "whsec_" + base64.b64encode(b"new-secret-of-the-hotel-1").decode()
 
@@ -136,3 +141,73 @@ async def test_users_are_unique_by_ext_user_id_and_validity_is_site_time_without
     assert created.json()["data"]["extUserId"] == "lis-x"
     assert again.status_code == httpx.codes.CONFLICT
     assert offset.status_code == httpx.codes.BAD_REQUEST
+
+
+async def _journal(salto: VendorHarness) -> list[dict[str, Any]]:
+    answer = await salto.admin.get("/sandbox/journal")
+    answer.raise_for_status()
+    entries: list[dict[str, Any]] = answer.json()
+    return entries
+
+
+def _ms(validity: Validity) -> tuple[int, int]:
+    return int(validity.starts_at.timestamp() * 1000), int(validity.ends_at.timestamp() * 1000)
+
+
+@ALL_KINDS
+async def test_the_journal_records_the_key_a_user_gains_on_the_door_its_new_validity_and_its_revoke(
+    salto: VendorHarness, kind: CredentialKind
+) -> None:
+    lock = salto.lock(0)
+    request = issue_request(salto, kind, lock)
+    issued = await salto.port.issue(request)
+    [user] = (await salto.admin.get(salto.credentials_path(lock))).json()
+    extended = stay(nights=3)
+    await salto.port.update_validity(lock, issued.vendor_ref, extended)
+    await salto.port.revoke(lock, issued.vendor_ref)
+
+    entries = await _journal(salto)
+
+    assert [(e["seq"], e["op"]) for e in entries] == [(1, "issue"), (2, "update"), (3, "revoke")]
+    secret = user["cardSerial"] if kind is CredentialKind.CARD else request.secret
+    for entry, window in zip(entries, [request.validity, extended, extended], strict=True):
+        assert (entry["lock"], entry["credential"], entry["kind"], entry["label"], entry["secret"]) == (
+            "ap-101", f"{_KEY_PREFIXES[kind]}:{user['id']}", kind.value, request.label, secret
+        )
+        assert (entry["validFrom"], entry["validUntil"]) == _ms(window)  # Berlin wall clock, back in UTC
+
+
+async def test_an_access_right_refused_by_an_offline_gateway_writes_nothing(salto: VendorHarness) -> None:
+    lock = salto.lock(0)
+    await salto.take_gateway_offline(lock)
+
+    with pytest.raises(VendorUnavailable):
+        await salto.port.issue(issue_request(salto, CredentialKind.PASSCODE, lock))
+
+    assert await _journal(salto) == []  # the user and its PIN exist, but no door opens for them
+
+
+async def test_a_duplicate_delivery_of_an_encoding_journals_both_cards(salto: VendorHarness) -> None:
+    lock = salto.lock(0)
+    await salto.inject("duplicate_delivery", count=1, only="POST /api/v1/encoders/{encoder_id}/encode")
+
+    request = issue_request(salto, CredentialKind.CARD, lock)
+    await salto.port.issue(request)
+
+    entries = await _journal(salto)
+    [user] = (await salto.admin.get(salto.credentials_path(lock))).json()
+    assert [(e["op"], e["kind"], e["label"]) for e in entries] == [("issue", "card", request.label)] * 2
+    first, second = (e["secret"] for e in entries)
+    assert first != second == user["cardSerial"]  # the second card replaced the first
+
+
+async def test_an_access_right_executed_then_timed_out_is_journaled_once(salto: VendorHarness) -> None:
+    lock, port = salto.lock(0), salto.make_port(timeout_s=0.2)
+    await salto.inject(
+        "executed_then_timeout", count=1, latency_ms=1000, only="POST /api/v1/users/{id}/accessrights"
+    )
+
+    with pytest.raises(VendorTimeout):
+        await port.issue(issue_request(salto, CredentialKind.PASSCODE, lock))
+
+    assert [(e["op"], e["lock"]) for e in await _journal(salto)] == [("issue", "ap-101")]
