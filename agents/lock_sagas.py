@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from faust import StreamT
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
+from agents.reconcile import reconcile_lock
 from agents.retries import schedule
 from app.db_retry import until_database_answers
 from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
 from app.domain.errors import LockError
-from app.domain.lock_event import LockCommand, LockEvent, LockInput
+from app.domain.lock_event import LockCommand, LockEvent, RetryDue
 from app.domain.lock_saga import (
     DeadLetter,
     LockSaga,
@@ -28,6 +29,7 @@ from app.domain.lock_saga import (
     step,
 )
 from app.domain.master_shift import LockStepDone
+from app.domain.reconcile import ReconcileLock
 from app.metrics import RETRIES_SCHEDULED
 from app.runtime import runtime
 from app.settings import settings
@@ -35,7 +37,8 @@ from app.streams import app, lock_audit, lock_commands, lock_events, ops_command
 from app.vendor_calls import failed_outcome
 from tables.sagas import read_lock_saga, write_lock_saga
 
-LOCK_INPUT: TypeAdapter[LockInput] = TypeAdapter(LockInput)
+LockCommandsValue = Annotated[LockCommand | RetryDue | ReconcileLock, Field(discriminator="type")]
+LOCK_INPUT: TypeAdapter[LockCommandsValue] = TypeAdapter(LockCommandsValue)
 POLICY = RetryPolicy(max_attempts=settings.retry_max_attempts)
 
 
@@ -54,6 +57,9 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
     """Advance one lock's saga by one command or retry tick, performing the vendor calls it asks for."""
     item = await parse_or_dead_letter(LOCK_INPUT, lock_commands, key, value, "lock command")
     if item is None:
+        return []
+    if isinstance(item, ReconcileLock):
+        await reconcile_lock(key, item)
         return []
     saga = read_lock_saga(key, item.lock)
     saga, outputs = step(saga, item, datetime.now(UTC), POLICY)
@@ -112,7 +118,7 @@ async def _carry_out(key: str, saga: LockSaga, call: VendorCall) -> VendorOutcom
             lambda: rt.ports.port(saga.lock.tenant, saga.lock.property, saga.lock.vendor))
     except LockError as err:
         return failed_outcome(call, err)
-    return await rt.caller.carry_out(port, saga.lock, call, rt.secret_for)
+    return await rt.caller.carry_out(port, saga.lock, call, rt.material)
 
 
 async def _audit(record: AuditRecord) -> None:

@@ -9,6 +9,7 @@ from faust import StreamT
 
 from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
+from app.credential_material import seal_mobile_account
 from app.db_retry import until_database_answers
 from app.domain.lock_event import LockCommand
 from app.domain.reservation import ENDING_EVENTS, ReservationEvent
@@ -50,7 +51,9 @@ async def route_reservation(key: str | None, value: bytes | None) -> list[LockCo
             return []
         locks = directory.locks_for_stay(event.rooms)
     guest = guest_ref(rt.keys, event.tenant, event.guest_id) if event.guest_id else None
-    stay, commands = step_stay(read_stay(event.stay_id), event, locks, guest)
+    account = event.mobile_key_account
+    sealed = seal_mobile_account(rt.keys, event.tenant, event.stay_id, account) if account else None
+    stay, commands = step_stay(read_stay(event.stay_id), event, locks, guest, sealed)
     # Commands are acknowledged by the broker before the stay is written: a crash in between replays the event
     # and the lock sagas ignore the repeated commands, while the other order could lose them.
     for command in commands:

@@ -93,6 +93,21 @@ def dev(
     raise typer.Exit(asyncio.run(run_dev(reservations=reservations, seconds=seconds, seed=seed)))
 
 
+@cli.command("reconcile")
+def reconcile(
+    tenant: str = typer.Option(..., help="Tenant id."),
+    property_id: str = typer.Option(..., "--property", help="Property id."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what differs, repair nothing."),
+    timeout: float = typer.Option(300, help="Give up on locks that have not answered after this many seconds."),
+) -> None:
+    """List every lock of the property and compare it with its saga: revoke our credentials no stay owns, put back
+    the ones that went missing or changed. Exits 0 when clean or repaired, 1 when a lock could not be judged, 3 when
+    --dry-run found differences."""
+    from app.reconcile_cli import reconcile_command
+
+    reconcile_command(tenant, property_id, dry_run, timeout)
+
+
 @cli.command("audit-stream")
 def audit_stream(
     tenant: str = typer.Option(None, help="Only this tenant's stays (default: every tenant)."),

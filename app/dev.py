@@ -79,7 +79,7 @@ async def run_dev(*, reservations: int, seconds: float, seed: int) -> int:
         accounts = {
             "ttlock": await provision_ttlock(await stack.start_ttlock_sandbox(), vendor_locks(directory, "ttlock")),
             "salto": await provision_salto(await start_salto_sandbox(stack), vendor_locks(directory, "salto")),
-            "wiegand": await start_wiegand_simulator(stack, vendor_locks(directory, "wiegand")),
+            "wiegand": (await start_wiegand_simulator(stack, vendor_locks(directory, "wiegand")))[1],
         }
         path = stack.root / "directory.yaml"
         path.write_text(yaml.safe_dump([{"tenant": TENANT, "region": REGION, "name": "Demo Hotels", "properties": [

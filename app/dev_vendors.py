@@ -44,9 +44,9 @@ async def provision_salto(sandbox_url: str, locks: list[DirectoryLock]) -> dict[
     }
 
 
-async def start_wiegand_simulator(stack: Stack, locks: list[DirectoryLock]) -> dict[str, Any]:
-    """Run ``lis sandbox wiegand`` with the locks' encoders (their gateway ids) and zones; the Wiegand account
-    config, whose serial ports are the simulator's pseudo-terminal links."""
+async def start_wiegand_simulator(stack: Stack, locks: list[DirectoryLock]) -> tuple[str, dict[str, Any]]:
+    """Run ``lis sandbox wiegand`` with the locks' encoders (their gateway ids) and zones; its admin URL and the
+    Wiegand account config, whose serial ports are the simulator's pseudo-terminal links."""
     port, link_dir = free_port(), stack.root / "wiegand"
     encoders = sorted({lock.gateway_id for lock in locks if lock.gateway_id})
     args = ["sandbox", "wiegand", "--port", str(port), "--link-dir", str(link_dir)]
@@ -54,4 +54,5 @@ async def start_wiegand_simulator(stack: Stack, locks: list[DirectoryLock]) -> d
     args += [arg for lock in locks for arg in ("--zone", lock.vendor_lock_id)]
     stack.spawn(args, log_name="sandbox-wiegand")
     wait_for_port(port, 30, what="Wiegand encoder simulator")
-    return {"encoders": {encoder: str(link_dir / encoder) for encoder in encoders}, "facility_code": FACILITY_CODE}
+    config = {"encoders": {encoder: str(link_dir / encoder) for encoder in encoders}, "facility_code": FACILITY_CODE}
+    return f"http://127.0.0.1:{port}", config

@@ -18,3 +18,7 @@ ABSURD_RETRY_AFTERS = Counter("lis_vendor_absurd_retry_after_total", "Rate limit
                               "hour (obeyed; a vendor misconfiguration to look at)")
 STREAM_GAPS = Counter("lis_stream_gaps_total", "Jumps over unprocessed records found by an agent's offset ledger "
                       "and repaired by re-reading", ["topic"])
+RECONCILE_DRIFT = Counter("lis_reconcile_drift_total", "Differences anti-entropy found between a lock's listing and "
+                          "its saga, by problem (stray, duplicates, missing, drifted, landed)", ["problem"])
+RECONCILE_RUNS = Counter("lis_reconcile_locks_total", "Locks reconciled, by verdict (clean, repaired, reported, "
+                         "failed)", ["verdict"])

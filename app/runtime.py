@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.credential_material import CardNumbers, CredentialMaterial
 from app.db_retry import until_database_answers
 from app.domain.breaker import BreakerSettings
-from app.domain.credential import LockRef, Vendor
+from app.domain.credential import Vendor
 from app.domain.directory import LockDirectory
 from app.domain.lock_port import LockPort
-from app.domain.lock_saga import CredentialRecord
 from app.security.envelope import KeyStore, LocalKeyStore
-from app.security.pseudonym import passcode_for
 from app.settings import settings
 from app.vendor_calls import RetrySettings, VendorCaller
 
@@ -30,14 +29,13 @@ class Runtime:
     directory: LockDirectory
     ports: PortSource
     keys: KeyStore
+    cards: CardNumbers
     caller: VendorCaller = field(default_factory=VendorCaller)
 
-    def secret_for(self, lock: LockRef, record: CredentialRecord, attempt: int) -> str | None:
-        """The credential's secret part: a derived PIN for passcodes (never stored in clear). A master passcode is
-        derived from its shift, so staff get one code for every lock of the property."""
-        if record.stay.startswith("master:"):
-            return passcode_for(self.keys, lock.tenant, record.stay, attempt, digits=8)
-        return passcode_for(self.keys, lock.tenant, record.idempotency_key, attempt)
+    @property
+    def material(self) -> CredentialMaterial:
+        """PINs, card numbers and mobile-key accounts for the vendor calls."""
+        return CredentialMaterial(self.keys, self.cards)
 
 
 def caller_from_settings() -> VendorCaller:
@@ -60,6 +58,7 @@ async def runtime() -> Runtime:
     """The installed runtime, or the production one built from settings on first call."""
     global _installed
     if _installed is None:
+        from adapters.postgres.card_numbers import PostgresCardNumbers
         from adapters.postgres.directory import PostgresDirectory
         from adapters.postgres.pool import create_pool
         from adapters.registry import VendorPorts
@@ -69,5 +68,5 @@ async def runtime() -> Runtime:
         pool = await until_database_answers(lambda: create_pool(settings.database_url))
         keys = LocalKeyStore.from_file(settings.key_file)
         _installed = Runtime(directory=PostgresDirectory(pool), ports=VendorPorts(pool, keys), keys=keys,
-                             caller=caller_from_settings())
+                             cards=PostgresCardNumbers(pool), caller=caller_from_settings())
     return _installed

@@ -15,6 +15,7 @@ from app.domain.audit_record import AuditRecord
 from app.domain.lock_event import LockCommand, LockEvent
 from app.domain.lock_status import LockStatusEvent
 from app.domain.master_shift import ShiftProgress
+from app.domain.reconcile import LockReconciled
 from app.domain.reservation import ReservationEvent
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -24,6 +25,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "lock.audit.v1": AuditRecord,
     "lock.events.lock-status.v1": LockStatusEvent,
     "lock.events.master-key-progress.v1": ShiftProgress,
+    "lock.events.reconciled.v1": LockReconciled,
 }
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 

@@ -32,6 +32,7 @@ class Settings(BaseModel):
     breaker_open_s: float = 15.0
     continuity_scan_s: float = Field(default=10.0, gt=0, description="how often idle partitions are checked")
     stream_audit_s: float = Field(default=600.0, gt=0, description="how often the end-to-end stream audit runs")
+    reconcile_s: float = Field(default=3600.0, gt=0, description="how often each worker reconciles its locks")
     processed_ledger: Path | None = Field(default=None, description="append every processed offset to this file")
 
     @property
@@ -71,6 +72,7 @@ _ENV = {
     "LIS_BREAKER_OPEN_S": "breaker_open_s",
     "LIS_CONTINUITY_SCAN_S": "continuity_scan_s",
     "LIS_STREAM_AUDIT_S": "stream_audit_s",
+    "LIS_RECONCILE_S": "reconcile_s",
     "LIS_PROCESSED_LEDGER": "processed_ledger",
 }
 

@@ -20,12 +20,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from app.domain.breaker import BreakerSettings, BreakerState, CircuitBreaker
-from app.domain.credential import CredentialKind, IssuedCredential, IssueRequest, LockRef
+from app.domain.credential import CredentialKind, IssuedCredential, IssueRequest, LockRef, Validity
 from app.domain.errors import (
     CircuitOpen,
     CredentialNotFound,
@@ -41,7 +41,16 @@ from app.domain.lock_saga import CredentialRecord, VendorCall, VendorOutcome
 from app.metrics import ABSURD_RETRY_AFTERS, BREAKER_OPEN, VENDOR_CALLS
 
 T = TypeVar("T")
-SecretFor = Callable[[LockRef, CredentialRecord, int], str | None]
+
+
+class Material(Protocol):
+    """The secret part of each issue attempt, and a hold on a card number before its window moves."""
+
+    async def secret(self, lock: LockRef, record: CredentialRecord, attempt: int) -> str | None: ...
+
+    async def hold(self, lock: LockRef, record: CredentialRecord, validity: Validity) -> None: ...
+
+
 PIN_ATTEMPTS = 3
 REVOKE_ROUNDS = 3  # revoke what the listing still shows under the label, at most this many times per call
 ABSURD_RETRY_AFTER_S = 3600.0  # a vendor asking to wait longer than this is obeyed, and alerted on
@@ -69,17 +78,18 @@ class VendorCaller:
     clock: Callable[[], float] = time.monotonic
     breakers: dict[tuple[str, str], CircuitBreaker] = field(default_factory=dict)
 
-    async def carry_out(self, port: LockPort, lock: LockRef, call: VendorCall, secret_for: SecretFor) -> VendorOutcome:
+    async def carry_out(self, port: LockPort, lock: LockRef, call: VendorCall, material: Material) -> VendorOutcome:
         """Perform ``call`` and report what happened; never raises a :class:`LockError`."""
         record = call.record
         ref: str | None
         try:
             if call.action is LockAction.ISSUE:
-                ref = await self._issue(port, lock, call, secret_for)
+                ref = await self._issue(port, lock, call, material)
             elif call.action is LockAction.UPDATE:
                 vendor_ref, validity = record.vendor_ref, record.requested_validity
                 assert vendor_ref is not None
                 assert validity is not None
+                await material.hold(lock, record, validity)
                 await self._guarded(lock, lambda: port.update_validity(lock, vendor_ref, validity))
                 ref = vendor_ref
             else:
@@ -91,6 +101,15 @@ class VendorCaller:
         VENDOR_CALLS.labels(lock.vendor, call.action, "ok").inc()
         return VendorOutcome(action=call.action, stay=record.stay, idempotency_key=record.idempotency_key,
                              ok=True, vendor_ref=ref)
+
+    async def listing(self, port: LockPort, lock: LockRef) -> list[IssuedCredential]:
+        """What the lock holds, asked through the tenant's breaker with the quick retries."""
+        return await self._guarded(lock, lambda: port.list_credentials(lock))
+
+    async def remove(self, port: LockPort, lock: LockRef, vendor_ref: str) -> None:
+        """Revoke one credential no saga owns (anti-entropy); gone already counts as done."""
+        with contextlib.suppress(CredentialNotFound):
+            await self._guarded(lock, lambda: port.revoke(lock, vendor_ref))
 
     def refuses(self, lock: LockRef) -> CircuitOpen | None:
         """The refusal a call on this lock would get right now from an open breaker, without making it (so the
@@ -110,7 +129,7 @@ class VendorCaller:
         """Each tenant/vendor breaker's state, for the ops view."""
         return {f"{tenant}/{vendor}": breaker.state.value for (tenant, vendor), breaker in self.breakers.items()}
 
-    async def _issue(self, port: LockPort, lock: LockRef, call: VendorCall, secret_for: SecretFor) -> str:
+    async def _issue(self, port: LockPort, lock: LockRef, call: VendorCall, material: Material) -> str:
         record = call.record
         assert record.validity is not None
         validity = record.validity
@@ -118,16 +137,17 @@ class VendorCaller:
             return adopted.vendor_ref
         for attempt in range(PIN_ATTEMPTS):
             request = IssueRequest(lock=lock, kind=record.kind, validity=validity, label=record.label,
-                                   secret=secret_for(lock, record, attempt))
+                                   secret=await material.secret(lock, record, attempt))
             try:
                 issued = await self._guarded(lock, lambda req=request: port.issue(req),  # type: ignore[misc]
                                              look_first=lambda: self._adopt(port, lock, record))
                 return issued.vendor_ref
             except DuplicateCredential:
-                # The clash may be our own earlier attempt that landed: only a stranger's PIN gets another.
+                # The clash may be our own earlier attempt that landed: only a stranger's PIN or card number gets
+                # another (a mobile key's account is the guest's own).
                 if (adopted := await self._adopt(port, lock, record)) is not None:
                     return adopted.vendor_ref
-                if record.kind is not CredentialKind.PASSCODE or attempt == PIN_ATTEMPTS - 1:
+                if record.kind is CredentialKind.MOBILE_KEY or attempt == PIN_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
@@ -152,9 +172,8 @@ class VendorCaller:
         if lists and (call.reconcile or not refs):
             refs |= {cred.vendor_ref for cred in await self._labelled(port, lock, call.record)}
         for _ in range(REVOKE_ROUNDS):
-            for ref in sorted(refs):
-                with contextlib.suppress(CredentialNotFound):  # already gone: the goal of a revoke is reached
-                    await self._guarded(lock, lambda ref=ref: port.revoke(lock, ref))  # type: ignore[misc]
+            for ref in sorted(refs):  # already gone counts: the goal of a revoke is reached
+                await self.remove(port, lock, ref)
             if not lists:
                 return
             refs = {cred.vendor_ref for cred in await self._labelled(port, lock, call.record)}
@@ -164,8 +183,7 @@ class VendorCaller:
                                 vendor_code="still_listed")
 
     async def _labelled(self, port: LockPort, lock: LockRef, record: CredentialRecord) -> list[IssuedCredential]:
-        listed = await self._guarded(lock, lambda: port.list_credentials(lock))
-        return [cred for cred in listed if cred.label == record.label]
+        return [cred for cred in await self.listing(port, lock) if cred.label == record.label]
 
     async def _guarded(self, lock: LockRef, operation: Callable[[], Awaitable[T]],
                        look_first: Callable[[], Awaitable[T | None]] | None = None) -> T:

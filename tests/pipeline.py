@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,12 +22,13 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from app.dev_vendors import provision_salto, start_salto_sandbox
+from app.dev_vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
 from app.devstack import Stack, load_directory, provision_ttlock
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.reservation import ReservationEvent
 from app.infra.fault_proxy import FaultProxy
 from app.infra.ports import free_port
+from tests.checker import Report, check, fetch_journals
 
 
 @dataclass
@@ -38,8 +40,10 @@ class Pipeline:
     directory: PropertyDirectory | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     worker_env: dict[str, str] = field(default_factory=dict)
-    salto_rooms: int = 0  # the first rooms get Salto locks, the rest TTLock
+    salto_rooms: int = 0  # the first rooms get Salto locks, the next wiegand_rooms Wiegand ones, the rest TTLock
     salto_url: str = ""
+    wiegand_rooms: int = 0
+    wiegand_url: str = ""
     web_port: int = 0  # the current worker's Faust web server (ops views)
     vendor_proxy: FaultProxy | None = None  # when set, the worker reaches the TTLock sandbox through it
 
@@ -62,10 +66,14 @@ class Pipeline:
         salto = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="salto", vendor_lock_id=f"ap-{base + n}",
                                     gateway_id=f"gw-{n % gateways}", room=str(100 + n))
                       for n in range(1, self.salto_rooms + 1))
+        first_ttlock = self.salto_rooms + self.wiegand_rooms + 1
+        wiegand = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="wiegand", vendor_lock_id=f"zone-{n}",
+                                      gateway_id=f"encoder-{n % 2}", room=str(100 + n))
+                        for n in range(self.salto_rooms + 1, first_ttlock))
         ttlock = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="ttlock", vendor_lock_id=str(base + n),
                                      gateway_id=str(base + n % gateways), room=str(100 + n))
-                       for n in range(self.salto_rooms + 1, self.rooms + 1))
-        locks = salto + ttlock
+                       for n in range(first_ttlock, self.rooms + 1))
+        locks = salto + wiegand + ttlock
         self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks)
         accounts = {"ttlock": await provision_ttlock(self.sandbox_url, list(ttlock))}
         if self.vendor_proxy is not None:
@@ -74,6 +82,8 @@ class Pipeline:
         if salto:
             self.salto_url = await start_salto_sandbox(self.stack)
             accounts["salto"] = await provision_salto(self.salto_url, list(salto))
+        if wiegand:
+            self.wiegand_url, accounts["wiegand"] = await start_wiegand_simulator(self.stack, list(wiegand))
         path = self.stack.root / f"{self.tenant}.yaml"
         path.write_text(yaml.safe_dump([{"tenant": self.tenant, "region": "eu-west", "properties": [
             {"property": "p1", "locks": [lock.model_dump(mode="json") for lock in locks],
@@ -89,7 +99,8 @@ class Pipeline:
         env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(self.web_port),
                              LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / self.tenant),
                              **self.worker_env)
-        worker = self.stack.spawn(["worker", "--loglevel", "warning"], log_name=f"worker-{self.tenant}", env=env)
+        loglevel = os.environ.get("LIS_TEST_WORKER_LOGLEVEL", "warning")  # info, to investigate a failed run
+        worker = self.stack.spawn(["worker", "--loglevel", loglevel], log_name=f"worker-{self.tenant}", env=env)
         self.workers.append(worker)
         return worker
 
@@ -107,11 +118,12 @@ class Pipeline:
                 except subprocess.TimeoutExpired:
                     worker.kill()
 
-    def lis(self, *args: str) -> str:
-        """Run a ``lis`` command against this pipeline's topics and return its output."""
-        env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id)
+    def lis(self, *args: str, exit_code: int = 0) -> str:
+        """Run a ``lis`` command against this pipeline's topics; its output, once it exited with ``exit_code``."""
+        env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, COLUMNS="200")
         result = subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True,
-                                timeout=120, check=True)
+                                timeout=300)
+        assert result.returncode == exit_code, f"lis {' '.join(args)} exited {result.returncode}: {result.stderr}"
         return result.stdout
 
     async def take_offline(self, lock_ids: list[str]) -> None:
@@ -216,6 +228,22 @@ class Pipeline:
             entries = answer.json()
             held[lock.lock_id] = [e for e in entries if lock.vendor == "ttlock" or _salto_key(e)]
         return held
+
+    async def history(self, events: Iterable[ReservationEvent]) -> Report:
+        """The history checker's verdict: the sandboxes' journals against ``events`` (the PMS input)."""
+        assert self.directory is not None
+        urls = {"ttlock": self.sandbox_url, "salto": self.salto_url, "wiegand": self.wiegand_url}
+        journals = await fetch_journals({vendor: url for vendor, url in urls.items() if url})
+        return check(self.directory, events, journals)
+
+    async def settled_history(self, events: list[ReservationEvent], *, timeout_s: float = 120) -> Report:
+        """The verdict once it is clean, or the last one when ``timeout_s`` has passed."""
+        deadline = time.monotonic() + timeout_s
+        report = await self.history(events)
+        while not report.clean and time.monotonic() < deadline:
+            await asyncio.sleep(2)
+            report = await self.history(events)
+        return report
 
     def _credentials_url(self, lock: DirectoryLock) -> str:
         if lock.vendor == "salto":

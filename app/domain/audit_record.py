@@ -8,11 +8,13 @@ not touch the Merkle tree.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 
 from app.domain.credential import Frozen, LockRef
 from app.domain.lock_event import LockEvent
 from app.domain.lock_saga import VendorCall
+from app.domain.reconcile import LockReconciled
 
 
 class AuditRecord(Frozen):
@@ -55,4 +57,17 @@ def audit_outcome(event: LockEvent, actor: str = "lis-worker") -> AuditRecord:
         property=event.property, lock_id=event.lock_id, stay=event.stay, actor=actor, action=str(event.type),
         outcome="failed" if event.type.endswith("_failed") else "ok", credential_ref=event.credential_ref,
         guest_ref=event.guest_ref, cause=event.cause, detail=event.detail, occurred_at=event.occurred_at,
+    )
+
+
+def audit_reconciled(report: LockReconciled, actor: str = "lis-worker") -> AuditRecord:
+    """One lock's anti-entropy verdict that found drift or could not judge: what was found, and whether repaired."""
+    found = {name: list(getattr(report, name)) for name in ("stray", "duplicates", "missing", "drifted", "landed")}
+    outcome = "failed" if report.listed is None else "repaired" if report.repaired else "reported"
+    return AuditRecord(
+        record_id=_record_id(report.run_id, report.tenant, report.lock_id, "reconciled"), tenant=report.tenant,
+        region=report.region, property=report.property, lock_id=report.lock_id, actor=actor,
+        action="lock.reconciled", outcome=outcome, cause=f"reconcile:{report.run_id}",
+        detail=report.detail or json.dumps({k: v for k, v in found.items() if v}, sort_keys=True),
+        occurred_at=report.occurred_at,
     )

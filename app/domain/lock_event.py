@@ -9,9 +9,9 @@ from __future__ import annotations
 import builtins
 import hashlib
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from app.domain.credential import CredentialKind, Frozen, LockRef, Validity
 
@@ -49,6 +49,7 @@ class LockCommand(Frozen):
     kind: CredentialKind = CredentialKind.PASSCODE
     validity: Validity | None = None
     guest_ref: str | None = None
+    mobile_account: str | None = None  # the guest's mobile-key account, sealed with the tenant's key
     cause: str
     replay: bool = False
     notify: ShiftRef | None = None  # the master-key shift to report to when this step settles
@@ -63,9 +64,6 @@ class RetryDue(Frozen):
     idempotency_key: str
     attempt: int
     due_at: AwareDatetime  # the retry_at it answers: a tick for an earlier schedule of the same record is stale
-
-
-LockInput = Annotated[LockCommand | RetryDue, Field(discriminator="type")]
 
 
 class LockEventType(StrEnum):

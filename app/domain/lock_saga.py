@@ -47,6 +47,7 @@ class CredentialRecord(Frozen):
     requested_validity: Validity | None = None
     vendor_ref: str | None = None
     guest_ref: str | None = None
+    mobile_account: str | None = None  # sealed, for a mobile key's vendor call
     cause: str = ""
     attempts: int = 0
     retry_at: datetime | None = None
@@ -172,13 +173,17 @@ def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output
 
 def _issue(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) -> tuple[LockSaga, list[Output]]:
     if current is not None and current.status is CredentialStatus.ISSUED:
+        if cmd.replay and cmd.sequence == current.sequence:
+            # Anti-entropy found it missing or changed on the lock: look there by label, put it back as recorded.
+            record = current.model_copy(update={"status": CredentialStatus.ISSUING, "attempts": 0, "cause": cmd.cause})
+            return _with(saga, record), [VendorCall(action=LockAction.ISSUE, record=record, reconcile=True)]
         return saga, []  # already on the lock: a duplicate delivery
     if current is not None and current.sequence == cmd.sequence and not cmd.replay:
         return saga, []  # this very command was settled before (failed or revoked): never act twice
     record = CredentialRecord(
         stay=cmd.stay, sequence=cmd.sequence, idempotency_key=f"{saga.lock.key}|{cmd.stay}|{cmd.sequence}",
         status=CredentialStatus.ISSUING, kind=cmd.kind, validity=cmd.validity, guest_ref=cmd.guest_ref,
-        cause=cmd.cause, notify=cmd.notify,
+        mobile_account=cmd.mobile_account, cause=cmd.cause, notify=cmd.notify,
     )
     # A replayed command (``lis dlq replay``, ``lis audit-stream``) may follow an attempt that reached the lock:
     # it looks there first, by the label its idempotency key gives.

@@ -36,6 +36,10 @@ class ReservationEvent(Frozen):
     departure: AwareDatetime | None = None
     guest_id: str | None = Field(default=None, max_length=128, description="The PMS's guest id; pseudonymised.")
     credential_kind: CredentialKind = CredentialKind.PASSCODE
+    mobile_key_account: str | None = Field(
+        default=None, min_length=3, max_length=128,
+        description="Where a mobile key is sent: the guest's phone number (+E.164) or the lock vendor's app user "
+                    "name. Needed when credential_kind is mobile_key; sealed downstream.")
 
     @model_validator(mode="after")
     def _stay_fields_present(self) -> ReservationEvent:
@@ -47,6 +51,8 @@ class ReservationEvent(Frozen):
             raise ValueError(f"{self.type} needs arrival and departure")
         if self.departure <= self.arrival:
             raise ValueError("departure must be after arrival")
+        if self.credential_kind is CredentialKind.MOBILE_KEY and not self.mobile_key_account:
+            raise ValueError("a mobile key needs the guest's mobile_key_account")
         return self
 
     @builtins.property

@@ -26,38 +26,44 @@ class Stay(Frozen):
     validity: Validity | None = None
     kind: CredentialKind = CredentialKind.PASSCODE
     guest_ref: str | None = None
+    mobile_account: str | None = None  # sealed (see app.credential_material)
 
 
 def step_stay(
-    stay: Stay | None, event: ReservationEvent, locks: list[LockRef], guest_ref: str | None
+    stay: Stay | None, event: ReservationEvent, locks: list[LockRef], guest_ref: str | None,
+    mobile_account: str | None = None,
 ) -> tuple[Stay, list[LockCommand]]:
-    """Apply one PMS event. ``locks`` are the locks serving the event's rooms (empty for checkout/cancel)."""
+    """Apply one PMS event. ``locks`` are the locks serving the event's rooms (empty for checkout/cancel);
+    ``guest_ref`` is the guest's pseudonym and ``mobile_account`` the sealed mobile-key account, if any."""
     if stay is not None and event.sequence <= stay.sequence:
         return stay, []  # duplicate or out-of-order delivery: the PMS revision already applied wins
     if event.type in ENDING_EVENTS:
         ended = Stay(stay=event.stay_id, sequence=event.sequence, status=StayStatus.ENDED)
         if stay is None or stay.status is StayStatus.ENDED:
             return ended, []
-        revokes = [_command(LockAction.REVOKE, lock, event, stay.kind, None, stay.guest_ref) for lock in stay.locks]
+        revokes = [_command(LockAction.REVOKE, lock, event, stay.kind, None, stay) for lock in stay.locks]
         return ended, revokes
     if stay is not None and stay.status is StayStatus.ENDED:
         return stay, []  # a change after checkout or cancellation must not re-open the door
     new = Stay(stay=event.stay_id, sequence=event.sequence, status=StayStatus.ACTIVE, locks=tuple(locks),
-               validity=event.validity, kind=event.credential_kind, guest_ref=guest_ref)
+               validity=event.validity, kind=event.credential_kind, guest_ref=guest_ref,
+               mobile_account=mobile_account)
     previous = {lock.lock_id: lock for lock in stay.locks} if stay else {}
     wanted = {lock.lock_id for lock in locks}
     # Revokes first: a room move takes the old room away before the new room opens.
-    commands = [_command(LockAction.REVOKE, lock, event, new.kind, None, guest_ref)
+    commands = [_command(LockAction.REVOKE, lock, event, new.kind, None, new)
                 for lock_id, lock in previous.items() if lock_id not in wanted]
     for lock in locks:
         action = LockAction.UPDATE if lock.lock_id in previous else LockAction.ISSUE
-        commands.append(_command(action, lock, event, new.kind, event.validity, guest_ref))
+        commands.append(_command(action, lock, event, new.kind, event.validity, new))
     return new, commands
 
 
 def _command(
     action: LockAction, lock: LockRef, event: ReservationEvent, kind: CredentialKind, validity: Validity | None,
-    guest_ref: str | None,
+    stay: Stay,
 ) -> LockCommand:
     return LockCommand(action=action, lock=lock, stay=event.stay_id, sequence=event.sequence, kind=kind,
-                       validity=validity, guest_ref=guest_ref, cause=f"{event.type}:{event.event_id}")
+                       validity=validity, guest_ref=stay.guest_ref,
+                       mobile_account=stay.mobile_account if validity is not None else None,
+                       cause=f"{event.type}:{event.event_id}")

@@ -36,13 +36,22 @@ class NoVendor:
         raise AssertionError("the router never calls a vendor")
 
 
+class NoCards:
+    async def allocate(self, *args: object) -> int:
+        raise AssertionError("the router never allocates a card number")
+
+    async def extend(self, *args: object) -> None:
+        raise AssertionError("the router never holds a card number")
+
+
 @pytest.fixture
 async def channels(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[object, object]]:
     app.finalize()
     commands, dead = app.channel(), app.channel()
     monkeypatch.setattr(agents.reservations, "lock_commands", commands)
     monkeypatch.setattr(agents.dead_letters, "lock_dlq", dead)
-    runtime.install(runtime.Runtime(directory=OneProperty(), ports=NoVendor(), keys=LocalKeyStore(bytes(32))))  # type: ignore[arg-type]
+    runtime.install(runtime.Runtime(directory=OneProperty(), ports=NoVendor(),  # type: ignore[arg-type]
+                                    keys=LocalKeyStore(bytes(32)), cards=NoCards()))
     # A channel delivers only to its subscribers: an iterator clone subscribes, and is what the test reads.
     yield commands.clone(is_iterator=True), dead.clone(is_iterator=True)
     runtime.install(None)

@@ -114,3 +114,17 @@ def lock_ref(vendor: Vendor, vendor_lock_id: str, gateway_id: str | None, lock_i
         vendor_lock_id=vendor_lock_id,
         gateway_id=gateway_id,
     )
+
+
+@dataclass
+class FixedMaterial:
+    """The vendor caller's credential material from a plain function of (lock, record, attempt); card numbers are
+    nobody's to hold here."""
+
+    secret_of: Callable[[LockRef, Any, int], str | None]
+
+    async def secret(self, lock: LockRef, record: Any, attempt: int) -> str | None:
+        return self.secret_of(lock, record, attempt)
+
+    async def hold(self, lock: LockRef, record: Any, validity: Validity) -> None:
+        return None

@@ -23,6 +23,7 @@ from app.domain.errors import (
 from app.domain.lock_event import LockAction
 from app.domain.lock_saga import CredentialRecord, CredentialStatus, VendorCall
 from app.vendor_calls import VendorCaller
+from tests.contract.harness import FixedMaterial
 from tests.contract.requests import account, issue_request, stay
 
 if TYPE_CHECKING:
@@ -144,8 +145,8 @@ async def test_an_issue_retried_after_a_timeout_reconciles_by_label_instead_of_i
 
     # The saga's replay: VendorCall(reconcile=True), carried out by the same executor the workers use.
     outcome = await VendorCaller().carry_out(
-        port, lock, VendorCall(action=LockAction.ISSUE, record=record, reconcile=True), lambda *_: secret
-    )
+        port, lock, VendorCall(action=LockAction.ISSUE, record=record, reconcile=True),
+        FixedMaterial(lambda *_: secret))
 
     assert outcome.ok, outcome.detail
     assert [c.label for c in await vendor_port.sandbox_credentials(lock, include_cloud_only=True)] == [record.label]

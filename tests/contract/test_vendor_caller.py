@@ -5,7 +5,6 @@ second credential or a live one after checkout."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from app.domain.errors import DuplicateCredential
 from app.domain.lock_event import LockAction, LockCommand
 from app.domain.lock_saga import CredentialRecord, CredentialStatus, RetryPolicy, VendorCall, new_saga, step
 from app.vendor_calls import RetrySettings, VendorCaller
-from tests.contract.harness import VendorHarness
+from tests.contract.harness import FixedMaterial, VendorHarness
 
 START = datetime(2026, 12, 1, 14, tzinfo=UTC)
 
@@ -47,7 +46,7 @@ async def test_a_passcode_that_clashes_on_the_lock_is_replaced_by_another(vendor
         return next(pins)
 
     outcome = await VendorCaller().carry_out(vendor_port.port, vendor_port.lock(0),
-                                             issue_call(CredentialKind.PASSCODE, "dup-1"), secret)
+                                             issue_call(CredentialKind.PASSCODE, "dup-1"), FixedMaterial(secret))
     assert outcome.ok, outcome.detail
     (credential,) = await vendor_port.sandbox_credentials(vendor_port.lock(0))
     assert credential.label.startswith("lis-")
@@ -65,7 +64,7 @@ async def test_the_breaker_fails_fast_while_the_vendor_is_down_and_closes_after_
     details = []
     for n in range(5):
         outcome = await caller.carry_out(vendor_port.port, lock, issue_call(kind, f"down-{n}"),
-                                         lambda *_: vendor_port.secret(kind))
+                                         FixedMaterial(lambda *_: vendor_port.secret(kind)))
         details.append(outcome.detail or "")
     assert all("circuit_open" not in d for d in details[:3]), details
     assert all("circuit_open" in d for d in details[3:]), "an open breaker must not call the vendor"
@@ -74,7 +73,7 @@ async def test_the_breaker_fails_fast_while_the_vendor_is_down_and_closes_after_
     await vendor_port.admin.delete("/sandbox/faults")
     clock.now += 31
     probe = await caller.carry_out(vendor_port.port, lock, issue_call(kind, "probe"),
-                                   lambda *_: vendor_port.secret(kind))
+                                   FixedMaterial(lambda *_: vendor_port.secret(kind)))
     assert probe.ok, probe.detail
     assert caller.breaker_states() == {f"{lock.tenant}/{lock.vendor}": "closed"}
 
@@ -89,9 +88,9 @@ async def arm_or_skip(vendor_port: VendorHarness, mode: str, **options: Any) -> 
                     f"is the malformed mode)")
 
 
-def derived_secret(vendor_port: VendorHarness, kind: CredentialKind) -> Callable[..., str]:
+def derived_secret(vendor_port: VendorHarness, kind: CredentialKind) -> FixedMaterial:
     """Like the runtime's: the same record and PIN attempt always give the same secret."""
-    return lambda lock, record, attempt: vendor_port.make_secret(kind, 7000 + attempt)
+    return FixedMaterial(lambda lock, record, attempt: vendor_port.make_secret(kind, 7000 + attempt))
 
 
 @pytest.mark.parametrize("mode", ["executed_then_5xx", "executed_then_timeout"])
