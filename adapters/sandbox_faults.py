@@ -36,8 +36,9 @@ def everywhere(where: str) -> bool:
 
 class FaultSeed(BaseModel):
     """One armed fault: ``mode`` hits a share ``rate`` of eligible calls, ``count`` times at most (None: until
-    cleared); ``latency_ms`` is the delay of the ``latency`` and ``timeout`` modes; ``only`` narrows the mode to one
-    call of its scope (a request path or route, an encoder command), e.g. the step of a multi-call issue."""
+    cleared); ``latency_ms`` is the delay of the ``latency`` and ``timeout`` modes; ``retry_after_s`` the Retry-After a
+    ``rate_limit`` answers where the vendor sends one; ``only`` narrows the mode to one call of its scope (a request
+    path or route, an encoder command), e.g. the step of a multi-call issue."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=to_camel)
 
@@ -45,6 +46,7 @@ class FaultSeed(BaseModel):
     rate: float = Field(default=1.0, ge=0.0, le=1.0)
     count: int | None = Field(default=None, ge=1)
     latency_ms: int | None = Field(default=None, ge=0)
+    retry_after_s: int | None = Field(default=None, ge=0)
     only: str | None = None
 
 

@@ -94,10 +94,12 @@ class Pipeline:
         self.start_worker()
         return self
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
+    def start_worker(self, data_dir: str = "") -> subprocess.Popen[bytes]:
+        """A worker of the pipeline's group; a second one alive beside it needs a ``data_dir`` name of its own (its
+        RocksDB tables), a restarted one takes over the default's."""
         self.web_port = free_port()
         env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(self.web_port),
-                             LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / self.tenant),
+                             LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / f"{self.tenant}{data_dir}"),
                              **self.worker_env)
         loglevel = os.environ.get("LIS_TEST_WORKER_LOGLEVEL", "warning")  # info, to investigate a failed run
         worker = self.stack.spawn(["worker", "--loglevel", loglevel], log_name=f"worker-{self.tenant}", env=env)
@@ -136,9 +138,10 @@ class Pipeline:
                 body = {"lockId": int(lock.vendor_lock_id), "gatewayId": int(lock.gateway_id or 0), "online": False}
                 (await http.post("/sandbox/locks", json=body)).raise_for_status()
 
-    async def inject(self, mode: str, **options: Any) -> None:
-        """Arm a fault in the TTLock sandbox; ``mode=None`` clears every fault."""
-        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
+    async def inject(self, mode: str, vendor: str = "ttlock", **options: Any) -> None:
+        """Arm a fault in a vendor's sandbox; ``mode="clear"`` clears every fault."""
+        urls = {"ttlock": self.sandbox_url, "salto": self.salto_url, "wiegand": self.wiegand_url}
+        async with httpx.AsyncClient(base_url=urls[vendor]) as http:
             if mode == "clear":
                 (await http.delete("/sandbox/faults")).raise_for_status()
             else:
@@ -228,6 +231,11 @@ class Pipeline:
             entries = answer.json()
             held[lock.lock_id] = [e for e in entries if lock.vendor == "ttlock" or _salto_key(e)]
         return held
+
+    async def journal(self, vendor: str = "ttlock") -> list[dict[str, Any]]:
+        """What one vendor's sandbox applied so far (``GET /sandbox/journal``)."""
+        urls = {"ttlock": self.sandbox_url, "salto": self.salto_url, "wiegand": self.wiegand_url}
+        return (await fetch_journals({vendor: urls[vendor]}))[vendor]
 
     async def history(self, events: Iterable[ReservationEvent]) -> Report:
         """The history checker's verdict: the sandboxes' journals against ``events`` (the PMS input)."""

@@ -130,7 +130,8 @@ class SaltoSandbox(SandboxAPI):
             return web.Response(text="<html><body>maintenance</body></html>", content_type="text/html")
         else:
             status, message = _FAULT_ANSWERS[fault.mode]
-            headers = {"Retry-After": str(_RETRY_AFTER_S)} if status == 429 else None
+            wait = fault.retry_after_s if fault.retry_after_s is not None else _RETRY_AFTER_S
+            headers = {"Retry-After": str(wait)} if status == 429 else None
             return _refused(status, message, headers)
         return None
 

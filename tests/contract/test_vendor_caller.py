@@ -93,13 +93,14 @@ def derived_secret(vendor_port: VendorHarness, kind: CredentialKind) -> FixedMat
     return FixedMaterial(lambda lock, record, attempt: vendor_port.make_secret(kind, 7000 + attempt))
 
 
-@pytest.mark.parametrize("mode", ["executed_then_5xx", "executed_then_timeout"])
+@pytest.mark.parametrize("mode", ["executed_then_5xx", "executed_then_timeout", "timeout"])
 async def test_an_issue_whose_answer_is_lost_after_it_landed_leaves_exactly_one_credential(
     vendor_port: VendorHarness, mode: str,
 ) -> None:
-    """The default caller (two quick attempts) looks on the lock by label before its second attempt."""
+    """The default caller (two quick attempts) looks on the lock by label before its second attempt — also after a
+    plain ``timeout``, which the vendor carries out late, after the client gave up."""
     await arm_or_skip(vendor_port, mode, rate=1.0, count=1, latency_ms=1500)
-    port = vendor_port.make_port(timeout_s=0.5) if mode == "executed_then_timeout" else vendor_port.port
+    port = vendor_port.make_port(timeout_s=0.5) if mode != "executed_then_5xx" else vendor_port.port
     kind, lock = vendor_port.default_kind, vendor_port.lock(0)
     call = issue_call(kind, f"lost-{mode}")
     outcome = await VendorCaller().carry_out(port, lock, call, derived_secret(vendor_port, kind))

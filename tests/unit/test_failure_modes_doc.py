@@ -1,4 +1,5 @@
-"""docs/FAILURE_MODES.md stays true: every row's runbook exists and every test it names exists."""
+"""docs/FAILURE_MODES.md stays true: every row's runbook exists, every test it names exists, and that test's source
+(its decorators and body) injects the row's fault."""
 
 from __future__ import annotations
 
@@ -11,6 +12,22 @@ ROOT = Path(__file__).resolve().parents[2]
 ROWS = [line.split("|")[1:-1] for line in (ROOT / "docs" / "FAILURE_MODES.md").read_text().splitlines()
         if line.startswith("| ") and not line.startswith("| failure mode") and "---" not in line]
 TEST_SOURCES = "\n".join(path.read_text() for path in (ROOT / "tests").rglob("test_*.py"))
+_TOP_LEVEL = re.compile(r"^(?:async def|def|class|@|[A-Z_]+ =)", re.MULTILINE)
+
+
+def source_of(name: str) -> str:
+    """The decorators and body of the test function ``name``."""
+    match = re.search(rf"^(?:async )?def {re.escape(name)}\(", TEST_SOURCES, re.MULTILINE)
+    assert match, f"no test named {name}"
+    start = match.start()
+    while True:  # take the decorators above it
+        previous = TEST_SOURCES.rfind("\n@", 0, start)
+        between = TEST_SOURCES[previous + 1:start] if previous >= 0 else ""
+        if previous < 0 or re.search(r"^(?:async def|def|class) ", between, re.MULTILINE):
+            break
+        start = previous + 1
+    end = _TOP_LEVEL.search(TEST_SOURCES, match.end())
+    return TEST_SOURCES[start:end.start() if end else None]
 
 
 def test_the_table_covers_the_failure_modes_the_service_must_handle() -> None:
@@ -21,8 +38,13 @@ def test_the_table_covers_the_failure_modes_the_service_must_handle() -> None:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row[0].strip() for row in ROWS])
-def test_each_row_names_an_existing_runbook_and_an_existing_test(row: list[str]) -> None:
-    runbook = row[3].strip().strip("`")
-    test = row[4].strip().strip("`")
+def test_each_row_names_an_existing_runbook_and_a_test_that_injects_its_fault(row: list[str]) -> None:
+    runbook, test, fault = (cell.strip().strip("`") for cell in row[3:6])
     assert (ROOT / runbook).is_file(), f"missing runbook {runbook}"
-    assert re.search(rf"def {re.escape(test)}\(", TEST_SOURCES), f"no test named {test}"
+    assert re.search(rf"(?<!\w){re.escape(fault)}(?!\w)", source_of(test)), f"{test} does not inject {fault}"
+
+
+def test_a_test_that_does_not_inject_the_rows_fault_is_caught() -> None:
+    source = source_of("test_gateway_busy_is_ridden_out_by_quick_and_delayed_retries")
+    assert "gateway_busy" in source
+    assert "rate_limit" not in source, "the check would pass on a fault this test never injects"
