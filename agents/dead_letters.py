@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import faust
+from aiokafka.errors import KafkaError
 from faust import TopicT
 from pydantic import TypeAdapter, ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_random_exponential
 
+from app.domain.dead_letter import KEY_MAX_CHARS, encoded, letter_for
+from app.metrics import DEAD_LETTERS
 from app.streams import lock_dlq
 
 log = logging.getLogger(__name__)
@@ -17,17 +21,21 @@ T = TypeVar("T")
 
 
 async def dead_letter(source_topic: str, key: str | None, value: bytes | None, reason: str) -> None:
-    """Publish the original key and value with ``reason``, and wait until the broker has it."""
-    letter = {
-        "reason": reason,
-        "source_topic": source_topic,
-        "key": key,
-        "value": value.decode("utf-8", errors="replace") if value is not None else None,
-        "failed_at": datetime.now(UTC).isoformat(),
-    }
-    log.warning("dead letter from %s key=%s: %s", source_topic, key, reason.splitlines()[0][:200])
-    sent = await lock_dlq.send(key=key or "", value=json.dumps(letter).encode())
-    await sent
+    """Publish a bounded letter for the record being processed (its position, digest and, when small, the value)
+    and wait until the broker has it, retrying for as long as it takes: the record's offset is not committed past
+    before its letter is on ``lock.dlq``."""
+    event = faust.current_event()
+    message = event.message if event is not None else None
+    letter = letter_for(source_topic, message.partition if message else None, message.offset if message else None,
+                        key, value, reason, datetime.now(UTC))
+    log.warning("dead letter from %s key=%s: %s", source_topic, (key or "")[:80], reason.splitlines()[0][:200])
+    retrying = AsyncRetrying(retry=retry_if_exception_type(KafkaError), wait=wait_random_exponential(0.2, max=5),
+                             before_sleep=lambda state: log.warning("dead letter not accepted yet, retrying"))
+    async for attempt in retrying:
+        with attempt:
+            sent = await lock_dlq.send(key=(key or "")[:KEY_MAX_CHARS], value=encoded(letter))
+            await sent
+    DEAD_LETTERS.labels(source_topic).inc()
 
 
 async def parse_or_dead_letter(schema: TypeAdapter[T] | type[Any], topic: TopicT, key: str | None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from typing import Annotated
 
@@ -26,13 +25,13 @@ def dlq_list(
     letters = asyncio.run(read_letters(settings.kafka_bootstrap_servers, contains=contains))
     if as_json:
         for letter in letters:
-            typer.echo(json.dumps(dataclasses.asdict(letter) | {"position": letter.position}))
+            typer.echo(json.dumps(letter.listed()))
         return
     table = Table(title=f"{len(letters)} dead letter(s)")
     for column in ("position", "source", "key", "failed at", "reason"):
         table.add_column(column)
     for letter in letters:
-        table.add_row(letter.position, letter.source_topic, letter.key or "", letter.failed_at,
+        table.add_row(letter.position, letter.source_topic, letter.key or "", letter.record.failed_at.isoformat(),
                       letter.reason.splitlines()[0][:160])
     Console().print(table)
 

@@ -28,6 +28,7 @@ from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.reservation import ReservationEvent
 from app.infra.fault_proxy import FaultProxy
 from app.infra.ports import free_port
+from app.infra.topics import PMS_MAX_RECORD_BYTES
 from tests.checker import Report, check, fetch_journals
 
 
@@ -44,6 +45,7 @@ class Pipeline:
     salto_url: str = ""
     wiegand_rooms: int = 0
     wiegand_url: str = ""
+    vendor_timeout_s: float | None = None  # the adapters' client timeout (5 s, Wiegand 2 s, unless set)
     web_port: int = 0  # the current worker's Faust web server (ops views)
     vendor_proxy: FaultProxy | None = None  # when set, the worker reaches the TTLock sandbox through it
 
@@ -84,6 +86,9 @@ class Pipeline:
             accounts["salto"] = await provision_salto(self.salto_url, list(salto))
         if wiegand:
             self.wiegand_url, accounts["wiegand"] = await start_wiegand_simulator(self.stack, list(wiegand))
+        if self.vendor_timeout_s is not None:
+            for config in accounts.values():
+                config["timeout_s"] = self.vendor_timeout_s
         path = self.stack.root / f"{self.tenant}.yaml"
         path.write_text(yaml.safe_dump([{"tenant": self.tenant, "region": "eu-west", "properties": [
             {"property": "p1", "locks": [lock.model_dump(mode="json") for lock in locks],
@@ -160,7 +165,8 @@ class Pipeline:
 
     async def publish(self, events: Iterable[ReservationEvent | tuple[str, bytes]]) -> None:
         """Publish PMS events (or raw ``(key, bytes)`` pairs, for malformed input) and wait for the broker."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.stack.kafka_bootstrap, acks="all")
+        producer = AIOKafkaProducer(bootstrap_servers=self.stack.kafka_bootstrap, acks="all",
+                                    max_request_size=PMS_MAX_RECORD_BYTES)
         await producer.start()
         try:
             for item in events:

@@ -14,6 +14,10 @@ from aiokafka.errors import TopicAlreadyExistsError
 TOPICS = ("pms.reservations", "lock.commands", "lock.events", "lock.dlq", "lock.audit", "lock.audit-anchors",
           "vendor.webhooks", "ops.commands", "edge.offline-sync")
 TABLES = ("stays", "lock_sagas", "lock_status", "master_keys", "stream_offsets")
+# The largest record a PMS may put on pms.reservations (the broker refuses larger ones to the PMS's producer); every
+# record up to it is processed or dead-lettered, and a dead letter is far smaller (app/domain/dead_letter.py).
+PMS_MAX_RECORD_BYTES = 8 * 1024 * 1024
+TOPIC_CONFIGS = {"pms.reservations": {"max.message.bytes": str(PMS_MAX_RECORD_BYTES)}}
 
 
 async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4, replication: int = 1,
@@ -23,7 +27,8 @@ async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [NewTopic(f"{prefix}{name}", partitions, replication) for name in TOPICS]
+        wanted = [NewTopic(f"{prefix}{name}", partitions, replication, topic_configs=TOPIC_CONFIGS.get(name, {}))
+                  for name in TOPICS]
         if app_id:
             wanted += [NewTopic(f"{app_id}-{table}-changelog", partitions, replication,
                                 topic_configs={"cleanup.policy": "compact"}) for table in TABLES]
