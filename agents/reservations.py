@@ -13,7 +13,9 @@ from app.credential_material import seal_mobile_account
 from app.db_retry import until_database_answers
 from app.domain.lock_event import LockCommand
 from app.domain.reservation import ENDING_EVENTS, ReservationEvent
+from app.domain.reservation_intake import intake
 from app.domain.stay import step_stay
+from app.metrics import UNKNOWN_RESERVATIONS
 from app.runtime import runtime
 from app.security.pseudonym import guest_ref
 from app.streams import app, lock_commands, pms_reservations
@@ -37,23 +39,23 @@ async def route_reservation(key: str | None, value: bytes | None) -> list[LockCo
     if event is None:
         return []
     rt = await runtime()
-    locks = []
+    directory = None
     if event.type not in ENDING_EVENTS:
         directory = await until_database_answers(
             lambda: rt.directory.property_directory(event.tenant, event.property))
-        if directory is None:
-            await dead_letter(pms_reservations.get_topic_name(), key, value,
-                              f"unknown property {event.tenant}/{event.property}")
-            return []
-        unknown = directory.unknown_rooms(event.rooms)
-        if unknown:
-            await dead_letter(pms_reservations.get_topic_name(), key, value, f"rooms without locks: {unknown}")
-            return []
-        locks = directory.locks_for_stay(event.rooms)
+    current = read_stay(event.stay_id)
+    decision = intake(event, directory, stay_known=current is not None)
+    if decision.unknown_reservation:
+        UNKNOWN_RESERVATIONS.labels(event.type).inc()
+    if decision.dead_letter is not None:
+        await dead_letter(pms_reservations.get_topic_name(), key, value, decision.dead_letter)
+    if not decision.apply:
+        return []
+    locks = directory.locks_for_stay(decision.rooms) if directory is not None else []
     guest = guest_ref(rt.keys, event.tenant, event.guest_id) if event.guest_id else None
     account = event.mobile_key_account
     sealed = seal_mobile_account(rt.keys, event.tenant, event.stay_id, account) if account else None
-    stay, commands = step_stay(read_stay(event.stay_id), event, locks, guest, sealed)
+    stay, commands = step_stay(current, event, locks, guest, sealed, decision.validity)
     # Commands are acknowledged by the broker before the stay is written: a crash in between replays the event
     # and the lock sagas ignore the repeated commands, while the other order could lose them.
     for command in commands:

@@ -13,6 +13,7 @@ from app.dlq_cli import dlq_cli
 from app.hil import hil_cli
 from app.ingress.cli import ingress_cli
 from app.master_key_cli import master_key_cli
+from app.pms_cli import pms_cli
 from app.sandbox_cli import sandbox_cli
 
 cli = typer.Typer(no_args_is_help=True, help="lock-integration-service: PMS reservations in, door keys out.")
@@ -25,6 +26,7 @@ cli.add_typer(ingress_cli, name="ingress")
 cli.add_typer(dlq_cli, name="dlq")
 cli.add_typer(master_key_cli, name="master-key")
 cli.add_typer(hil_cli, name="hil")
+cli.add_typer(pms_cli, name="pms")
 
 
 @cli.command()

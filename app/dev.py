@@ -22,6 +22,7 @@ from app.infra.ports import free_port
 from app.pms_simulator import TimedEvent, hotel_rooms, simulate_day
 
 TENANT, REGION, PROPERTY = "demo-hotels", "eu-west", "berlin-mitte"
+TIME_ZONE = "Europe/Berlin"
 
 
 def demo_directory() -> PropertyDirectory:
@@ -83,8 +84,8 @@ async def run_dev(*, reservations: int, seconds: float, seed: int) -> int:
         }
         path = stack.root / "directory.yaml"
         path.write_text(yaml.safe_dump([{"tenant": TENANT, "region": REGION, "name": "Demo Hotels", "properties": [
-            {"property": PROPERTY, "locks": [lock.model_dump(mode="json") for lock in directory.locks],
-             "vendor_accounts": accounts}]}]))
+            {"property": PROPERTY, "time_zone": TIME_ZONE,
+             "locks": [lock.model_dump(mode="json") for lock in directory.locks], "vendor_accounts": accounts}]}]))
         await load_directory(stack.database_url, path, stack.keys)
         path.unlink()  # it held the sandbox accounts' secrets; the sealed copies are in PostgreSQL
         await stack.ensure_topics()

@@ -20,11 +20,16 @@ from typing import Any
 
 import httpx
 
-from adapters.postgres.directory import load_directory_file, save_property_directory, save_tenant
+from adapters.postgres.directory import (
+    load_directory_file,
+    property_from_file,
+    save_property_directory,
+    save_tenant,
+)
 from adapters.postgres.migrate import migrate
 from adapters.postgres.pool import create_pool
 from adapters.postgres.vendor_accounts import save_vendor_account
-from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.domain.directory import DirectoryLock
 from app.infra.kafka import KafkaCluster
 from app.infra.ports import free_port, wait_for_port
 from app.infra.postgres import PostgresServer
@@ -152,8 +157,7 @@ async def load_directory(database_url: str, path: Path, keys: LocalKeyStore | No
         for tenant in load_directory_file(path):
             await save_tenant(pool, tenant["tenant"], tenant["region"], tenant.get("name", tenant["tenant"]))
             for prop in tenant.get("properties", []):
-                directory = PropertyDirectory(tenant=tenant["tenant"], region=tenant["region"],
-                                              property=prop["property"], locks=tuple(prop["locks"]))
+                directory = property_from_file(tenant, prop)
                 await save_property_directory(pool, directory)
                 count += len(directory.locks)
                 for vendor, config in (prop.get("vendor_accounts") or {}).items():

@@ -22,3 +22,5 @@ RECONCILE_DRIFT = Counter("lis_reconcile_drift_total", "Differences anti-entropy
                           "its saga, by problem (stray, duplicates, missing, drifted, landed)", ["problem"])
 RECONCILE_RUNS = Counter("lis_reconcile_locks_total", "Locks reconciled, by verdict (clean, repaired, reported, "
                          "failed)", ["verdict"])
+UNKNOWN_RESERVATIONS = Counter("lis_unknown_reservations_total", "PMS events for a reservation the service never saw, "
+                               "by event type (checkouts and cancellations are dead-lettered too)", ["type"])

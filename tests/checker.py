@@ -32,10 +32,11 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from adapters.postgres.directory import load_directory_file
+from adapters.postgres.directory import load_directory_file, property_from_file
 from app.audit.anchors import read_topic
 from app.domain.directory import PropertyDirectory
 from app.domain.reservation import ENDING_EVENTS, ReservationEvent
+from app.domain.stay_times import PropertyTimes
 
 LABEL_PREFIX = "lis-"
 PROBLEMS = ("duplicates", "missing", "unrevoked", "wrong_window", "wrong_kind", "orphans", "shared_cards")
@@ -101,8 +102,8 @@ def label_of(tenant: str, region: str, lock_id: str, stay: str, sequence: int) -
     return LABEL_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def fold_reservations(events: Iterable[ReservationEvent]) -> dict[str, _Stay]:
-    """Each reservation's final state, in delivery order."""
+def fold_reservations(events: Iterable[ReservationEvent], times: PropertyTimes | None) -> dict[str, _Stay]:
+    """Each reservation's final state, in delivery order; windows read in the property's time zone."""
     stays: dict[str, _Stay] = {}
     for event in events:
         current = stays.get(event.stay_id)
@@ -116,9 +117,8 @@ def fold_reservations(events: Iterable[ReservationEvent]) -> dict[str, _Stay]:
         if event.type in ENDING_EVENTS:
             stays[event.stay_id] = _Stay(event.sequence, True, revisions=revisions, rooms_ever=rooms_ever)
         else:
-            assert event.arrival is not None
-            assert event.departure is not None
-            window = (_ms(event.arrival.timestamp()), _ms(event.departure.timestamp()))
+            validity = event.validity_in(times)
+            window = (_ms(validity.starts_at.timestamp()), _ms(validity.ends_at.timestamp()))
             stays[event.stay_id] = _Stay(event.sequence, False, event.rooms, window, event.credential_kind.value,
                                          revisions, rooms_ever)
     return stays
@@ -153,7 +153,7 @@ def check(directory: PropertyDirectory, events: Iterable[ReservationEvent],
           journals: Mapping[str, list[dict[str, Any]]]) -> Report:
     """The verdict for one property (see the module docstring)."""
     events = [e for e in events if (e.tenant, e.property) == (directory.tenant, directory.property)]
-    stays = fold_reservations(events)
+    stays = fold_reservations(events, directory.times)
     owners = _owners(directory, stays)
     applied = replay_journal(directory, journals)
     report = Report()
@@ -266,8 +266,7 @@ def main(directory: Annotated[Path, typer.Option(help="The lock directory file (
     failed = False
     for tenant in load_directory_file(directory):
         for prop in tenant.get("properties", []):
-            found = PropertyDirectory(tenant=tenant["tenant"], region=tenant["region"], property=prop["property"],
-                                      locks=tuple(prop["locks"]))
+            found = property_from_file(tenant, prop)
             report = check(found, events, journals)
             typer.echo(f"{found.tenant}/{found.property}: {report.summary()}")
             failed = failed or not report.clean

@@ -26,6 +26,7 @@ from app.dev_vendors import provision_salto, start_salto_sandbox, start_wiegand_
 from app.devstack import Stack, load_directory, provision_ttlock
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.reservation import ReservationEvent
+from app.domain.stay_times import PropertyTimes
 from app.infra.fault_proxy import FaultProxy
 from app.infra.ports import free_port
 from app.infra.topics import PMS_MAX_RECORD_BYTES
@@ -46,6 +47,7 @@ class Pipeline:
     wiegand_rooms: int = 0
     wiegand_url: str = ""
     vendor_timeout_s: float | None = None  # the adapters' client timeout (5 s, Wiegand 2 s, unless set)
+    time_zone: str = "Europe/Berlin"  # the property's, in the directory
     web_port: int = 0  # the current worker's Faust web server (ops views)
     vendor_proxy: FaultProxy | None = None  # when set, the worker reaches the TTLock sandbox through it
 
@@ -76,7 +78,8 @@ class Pipeline:
                                      gateway_id=str(base + n % gateways), room=str(100 + n))
                        for n in range(first_ttlock, self.rooms + 1))
         locks = salto + wiegand + ttlock
-        self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks)
+        self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks,
+                                           times=PropertyTimes(time_zone=self.time_zone))
         accounts = {"ttlock": await provision_ttlock(self.sandbox_url, list(ttlock))}
         if self.vendor_proxy is not None:
             self.vendor_proxy.target_port = int(httpx.URL(self.sandbox_url).port or 0)
@@ -91,7 +94,7 @@ class Pipeline:
                 config["timeout_s"] = self.vendor_timeout_s
         path = self.stack.root / f"{self.tenant}.yaml"
         path.write_text(yaml.safe_dump([{"tenant": self.tenant, "region": "eu-west", "properties": [
-            {"property": "p1", "locks": [lock.model_dump(mode="json") for lock in locks],
+            {"property": "p1", "time_zone": self.time_zone, "locks": [lock.model_dump(mode="json") for lock in locks],
              "vendor_accounts": accounts}]}]))
         await load_directory(self.stack.database_url, path, self.stack.keys)
         path.unlink()

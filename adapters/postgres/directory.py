@@ -7,9 +7,11 @@ from typing import Any
 
 import asyncpg
 import yaml
+from pydantic import ValidationError
 
 from adapters.postgres.pool import tenant_transaction
 from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.domain.stay_times import PropertyTimes
 
 
 class PostgresDirectory:
@@ -29,10 +31,15 @@ class PostgresDirectory:
             rows = await conn.fetch(
                 "SELECT lock_id, vendor, vendor_lock_id, gateway_id, room, area, guest_access FROM locks "
                 "WHERE tenant_id = $1 AND property_id = $2 ORDER BY lock_id", tenant, property_id)
-        if region is None or not rows:
+            settings = await conn.fetchrow(
+                "SELECT time_zone, check_in, check_out, early_check_in, late_checkout, room_policy FROM properties "
+                "WHERE tenant_id = $1 AND property_id = $2", tenant, property_id)
+        if region is None or not rows or settings is None:
             return None
+        fields = dict(settings)
         directory = PropertyDirectory(tenant=tenant, region=region, property=property_id,
-                                      locks=tuple(DirectoryLock(**dict(row)) for row in rows))
+                                      locks=tuple(DirectoryLock(**dict(row)) for row in rows),
+                                      room_policy=fields.pop("room_policy"), times=PropertyTimes(**fields))
         self._cache[(tenant, property_id)] = directory
         return directory
 
@@ -46,8 +53,19 @@ async def save_tenant(pool: asyncpg.Pool, tenant: str, region: str, name: str) -
 
 
 async def save_property_directory(pool: asyncpg.Pool, directory: PropertyDirectory) -> None:
-    """Replace one property's locks with ``directory``'s, in one transaction."""
+    """Store one property's settings and replace its locks with ``directory``'s, in one transaction."""
+    times = directory.times
+    if times is None:
+        raise ValueError(f"property {directory.property} of {directory.tenant} has no time zone: it is required")
     async with tenant_transaction(pool, directory.tenant) as conn:
+        await conn.execute(
+            "INSERT INTO properties (tenant_id, property_id, time_zone, check_in, check_out, early_check_in, "
+            "late_checkout, room_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, property_id) "
+            "DO UPDATE SET time_zone = EXCLUDED.time_zone, check_in = EXCLUDED.check_in, check_out = "
+            "EXCLUDED.check_out, early_check_in = EXCLUDED.early_check_in, late_checkout = EXCLUDED.late_checkout, "
+            "room_policy = EXCLUDED.room_policy",
+            directory.tenant, directory.property, times.time_zone, times.check_in, times.check_out,
+            times.early_check_in, times.late_checkout, directory.room_policy.value)
         await conn.execute("DELETE FROM locks WHERE tenant_id = $1 AND property_id = $2",
                            directory.tenant, directory.property)
         await conn.executemany(
@@ -60,8 +78,25 @@ async def save_property_directory(pool: asyncpg.Pool, directory: PropertyDirecto
 
 def load_directory_file(path: Path) -> list[dict[str, Any]]:
     """Read a directory file: a list of tenants, each with ``tenant``, ``region``, ``name`` and ``properties``
-    (each ``{property, locks: [...], vendor_accounts: {vendor: {...}}}``)."""
+    (each ``{property, time_zone, locks: [...], vendor_accounts: {vendor: {...}}}`` and optionally ``check_in``,
+    ``check_out``, ``early_check_in``, ``late_checkout`` (local ``HH:MM``) and ``room_policy`` (``partial``, the
+    default, or ``all_or_nothing``)). ``time_zone`` (an IANA name) is required."""
     data = yaml.safe_load(path.read_text())
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a list of tenants")
     return data
+
+
+def property_from_file(tenant: dict[str, Any], prop: dict[str, Any]) -> PropertyDirectory:
+    """One property of a directory file as the domain's directory; ValueError naming what is missing or wrong."""
+    where = f"property {prop.get('property')!r} of tenant {tenant.get('tenant')!r}"
+    if not prop.get("time_zone"):
+        raise ValueError(f"{where}: time_zone is required (an IANA name such as Europe/Berlin)")
+    times = {name: prop[name] for name in ("time_zone", "check_in", "check_out", "early_check_in", "late_checkout")
+             if name in prop}
+    try:
+        return PropertyDirectory(tenant=tenant["tenant"], region=tenant["region"], property=prop["property"],
+                                 locks=tuple(prop["locks"]), room_policy=prop.get("room_policy", "partial"),
+                                 times=PropertyTimes(**times))
+    except ValidationError as err:
+        raise ValueError(f"{where}: {err}") from err

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
 
 from pydantic import Field
 
 from app.domain.credential import Frozen, LockRef, Vendor
+from app.domain.stay_times import PropertyTimes
 
 
 class DirectoryLock(Frozen):
@@ -19,11 +21,22 @@ class DirectoryLock(Frozen):
     guest_access: bool = False
 
 
+class RoomPolicy(StrEnum):
+    """What a booking naming a room without locks gets."""
+
+    PARTIAL = "partial"  # the known rooms are keyed; the unknown ones are dead-lettered with the reservation
+    ALL_OR_NOTHING = "all_or_nothing"  # the whole event is dead-lettered
+
+
 class PropertyDirectory(Frozen):
     tenant: str
     region: str
     property: str
     locks: tuple[DirectoryLock, ...] = Field(default=())
+    room_policy: RoomPolicy = RoomPolicy.PARTIAL
+    # Required in directory files and in PostgreSQL; None only for directories built in memory (tests, tools),
+    # which then take PMS times with offsets only.
+    times: PropertyTimes | None = None
 
     def ref(self, lock: DirectoryLock) -> LockRef:
         return LockRef(tenant=self.tenant, region=self.region, property=self.property, lock_id=lock.lock_id,

@@ -31,10 +31,12 @@ class Stay(Frozen):
 
 def step_stay(
     stay: Stay | None, event: ReservationEvent, locks: list[LockRef], guest_ref: str | None,
-    mobile_account: str | None = None,
+    mobile_account: str | None = None, validity: Validity | None = None,
 ) -> tuple[Stay, list[LockCommand]]:
     """Apply one PMS event. ``locks`` are the locks serving the event's rooms (empty for checkout/cancel);
-    ``guest_ref`` is the guest's pseudonym and ``mobile_account`` the sealed mobile-key account, if any."""
+    ``guest_ref`` is the guest's pseudonym, ``mobile_account`` the sealed mobile-key account, if any, and
+    ``validity`` the stay's window in the property's time zone (default: the event's times, which then need
+    offsets)."""
     if stay is not None and event.sequence <= stay.sequence:
         return stay, []  # duplicate or out-of-order delivery: the PMS revision already applied wins
     if event.type in ENDING_EVENTS:
@@ -45,8 +47,9 @@ def step_stay(
         return ended, revokes
     if stay is not None and stay.status is StayStatus.ENDED:
         return stay, []  # a change after checkout or cancellation must not re-open the door
+    window = validity or event.validity
     new = Stay(stay=event.stay_id, sequence=event.sequence, status=StayStatus.ACTIVE, locks=tuple(locks),
-               validity=event.validity, kind=event.credential_kind, guest_ref=guest_ref,
+               validity=window, kind=event.credential_kind, guest_ref=guest_ref,
                mobile_account=mobile_account)
     previous = {lock.lock_id: lock for lock in stay.locks} if stay else {}
     wanted = {lock.lock_id for lock in locks}
@@ -55,7 +58,7 @@ def step_stay(
                 for lock_id, lock in previous.items() if lock_id not in wanted]
     for lock in locks:
         action = LockAction.UPDATE if lock.lock_id in previous else LockAction.ISSUE
-        commands.append(_command(action, lock, event, new.kind, event.validity, new))
+        commands.append(_command(action, lock, event, new.kind, window, new))
     return new, commands
 
 

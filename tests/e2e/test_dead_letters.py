@@ -48,3 +48,26 @@ async def test_exhausted_issue_is_dead_lettered_and_replayed_once_the_vendor_is_
     events = await pipeline.read("lock.events", until=lambda rs: bool(distinct(rs, "key.issued")))
     assert len(distinct(events, "key.issued")) == 1
     assert len((await pipeline.sandbox_credentials())["door-1"]) == 1
+
+
+async def test_a_partial_booking_keys_its_known_room_and_an_unknown_checkout_is_dead_lettered(
+    pipeline: Pipeline,
+) -> None:
+    """Room 999 has no lock: room 101 of the same booking still gets its key and the letter names both; a checkout
+    of a reservation never seen is a dead letter, not silence."""
+    start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    booking = pipeline.room_event(event_id="c1", type="reservation.confirmed", reservation="R1", sequence=1,
+                                  occurred_at=datetime.now(UTC), rooms=["101", "999"], arrival=start,
+                                  departure=start + timedelta(days=2))
+    stranger = pipeline.room_event(event_id="o9", type="reservation.checked_out", reservation="R9", sequence=2,
+                                   occurred_at=datetime.now(UTC))
+    await pipeline.publish([booking, stranger])
+
+    await pipeline.read("lock.events", until=lambda rs: bool(distinct(rs, "key.issued")))
+    report = await pipeline.settled_history([booking, stranger])  # the unknown room has no lock to judge
+    assert report.clean, report.summary()
+    letters = await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= 2, timeout_s=30)
+    reasons = sorted(letter["reason"] for letter in letters)
+    assert reasons[0].startswith("rooms without locks: ['999']; rooms ['101'] of reservation R1 were keyed")
+    assert reasons[1].startswith(f"unknown reservation: reservation.checked_out for {stranger.stay_id}")
+    assert {letter["source_offset"] is not None for letter in letters} == {True}

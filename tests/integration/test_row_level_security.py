@@ -12,6 +12,7 @@ from adapters.postgres.pool import create_pool, tenant_transaction
 from adapters.postgres.vendor_accounts import load_vendor_account, save_vendor_account
 from app.devstack import Stack
 from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.domain.stay_times import PropertyTimes
 
 pytestmark = [pytest.mark.postgres]
 
@@ -22,7 +23,7 @@ async def pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
     for tenant in ("rls-a", "rls-b"):
         await save_tenant(app_pool, tenant, "eu-west", tenant)
         await save_property_directory(app_pool, PropertyDirectory(
-            tenant=tenant, region="eu-west", property="p1",
+            tenant=tenant, region="eu-west", property="p1", times=PropertyTimes(time_zone="Europe/Berlin"),
             locks=(DirectoryLock(lock_id="door-1", vendor="ttlock", vendor_lock_id="1", room="101"),)))
         await save_vendor_account(app_pool, stack.keys, tenant, "p1", "ttlock", {"client_secret": f"{tenant}-s"})
     yield app_pool

@@ -24,6 +24,7 @@ from adapters.postgres.vendor_accounts import save_vendor_account
 from adapters.postgres.webhook_endpoints import save_webhook_endpoint
 from app.devstack import Stack
 from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.domain.stay_times import PropertyTimes
 from app.infra.ports import free_port, wait_for_port
 from app.security.webhook_signature import EndpointSecrets, SigningSecret, decode_secret, sign
 
@@ -118,7 +119,8 @@ class LiveIngress:
         try:
             await save_tenant(pool, tenant, REGION, tenant)
             await save_property_directory(pool, PropertyDirectory(tenant=tenant, region=REGION, property="p1",
-                                                                   locks=tuple(locks)))
+                                                                   locks=tuple(locks),
+                                                                   times=PropertyTimes(time_zone="Europe/Berlin")))
             await save_webhook_endpoint(pool, self.stack.keys, tenant, "salto", EndpointSecrets(
                 signing=(SigningSecret(secret=SecretStr(self.salto_secret)),)))
             await save_webhook_endpoint(pool, self.stack.keys, tenant, "ttlock",
