@@ -72,13 +72,31 @@ def migrate(admin_url: str = typer.Option(..., envvar="LIS_ADMIN_DATABASE_URL", 
     typer.echo("migrated")
 
 
+@directory_cli.command("validate")
+def directory_validate(path: Path) -> None:
+    """Check a directory file offline (docs/DIRECTORY.md): every problem with its line; exit 1 on any error."""
+    from app.directory_file import check_file
+
+    problems = check_file(path)
+    for problem in problems:
+        typer.echo(f"{path}: {problem}")
+    errors = [p for p in problems if not p.warning]
+    typer.echo(f"{path}: {len(errors)} error(s), {len(problems) - len(errors)} warning(s)")
+    raise typer.Exit(1 if errors else 0)
+
+
 @directory_cli.command("load")
 def directory_load(path: Path) -> None:
-    """Load tenants, properties, locks and sealed vendor accounts from a YAML/JSON file into PostgreSQL."""
-    from app.devstack import load_directory
+    """Check a YAML/JSON directory file (as validate does), then load its tenants, properties, locks and sealed
+    vendor accounts into PostgreSQL; nothing is loaded, and nothing connected to, when it has errors."""
+    from app.devstack import DirectoryFileError, load_directory
     from app.settings import settings
 
-    count = asyncio.run(load_directory(settings.database_url, path))
+    try:
+        count = asyncio.run(load_directory(settings.database_url, path))
+    except DirectoryFileError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"loaded {count} locks")
 
 

@@ -146,10 +146,19 @@ def _resolve(value: Any) -> Any:
     return value
 
 
+class DirectoryFileError(ValueError):
+    """A directory file with errors: nothing was loaded."""
+
+
 async def load_directory(database_url: str, path: Path, keys: LocalKeyStore | None = None) -> int:
-    """Load a directory file into PostgreSQL as the application role; returns the number of locks."""
+    """Check a directory file, then load it into PostgreSQL as the application role; the number of locks."""
+    from app.directory_file import check_file
     from app.settings import settings
 
+    errors = [problem for problem in check_file(path) if not problem.warning]
+    if errors:
+        raise DirectoryFileError("\n".join([f"{path}: {error}" for error in errors]
+                                            + [f"{path}: {len(errors)} error(s): nothing loaded"]))
     keys = keys or LocalKeyStore.from_file(settings.key_file)
     pool = await create_pool(database_url)
     count = 0

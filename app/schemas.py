@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from app.directory_file import DirectoryFile
 from app.domain.audit_record import AuditRecord
 from app.domain.lock_event import LockCommand, LockEvent
 from app.domain.lock_status import LockStatusEvent
@@ -26,6 +27,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "lock.events.lock-status.v1": LockStatusEvent,
     "lock.events.master-key-progress.v1": ShiftProgress,
     "lock.events.reconciled.v1": LockReconciled,
+    "directory.v1": DirectoryFile,
 }
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 

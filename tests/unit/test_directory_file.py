@@ -1,0 +1,71 @@
+"""The directory file is checked offline, each planted problem reported at its line, and ``lis directory load``
+refuses a broken file before it connects anywhere."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from app.directory_file import check_file
+
+BROKEN = Path(__file__).resolve().parents[1] / "testdata" / "directory" / "broken.yaml"
+ENVIRON = {"TTLOCK_CLIENT_ID": "set"}
+
+
+def test_every_planted_schema_error_is_found_at_its_line() -> None:
+    found = [str(p) for p in check_file(BROKEN, ENVIRON)]
+    # Schema errors come first and alone: the unknown vendor and the missing time zone.
+    assert any(line.startswith("line 16: error: tenants[0].properties[0].locks[3].vendor: Input should be")
+               for line in found), found
+    assert any(line.startswith("line 17: error: tenants[0].properties[1].time_zone: Field required")
+               for line in found), found
+
+
+def test_every_planted_semantic_error_is_found_at_its_line(tmp_path: Path) -> None:
+    fixed = tmp_path / "directory.yaml"  # the schema errors mended (one line added), the rest left
+    fixed.write_text(BROKEN.read_text().replace("vendor: nuki", "vendor: ttlock")
+                     .replace("- property: paris\n", "- property: paris\n      time_zone: Europe/Paris\n"))
+    found = [str(p) for p in check_file(fixed, ENVIRON)]
+    expected = [
+        "line 10: error: tenants[0].properties[0].vendor_accounts.ttlock.client_secret: references "
+        "${TTLOCK_SECRET_NOT_SET}, which is not set in this environment",
+        "line 11: error: tenants[0].properties[0].vendor_accounts.ttlock.password: '$TTLOCK_PASSWORD' is not a "
+        "reference",
+        "line 13: error: tenants[0].properties[0].locks[0].lock_id: lock id 'door-101' appears 2 times",
+        "line 15: error: tenants[0].properties[0].locks[2].vendor: no vendor_accounts.salto for this salto lock",
+        "line 20: error: tenants[0].properties[1].locks[0].vendor: no vendor_accounts.ttlock",
+        "line 22: error: tenants[0].properties[2].time_zone: Value error, 'Australia/Syndey' is not an IANA",
+        "line 25: error: tenants[0].properties[2].locks[0]: a lock serves a room or an area, not both",
+        "line 25: error: tenants[0].properties[2].locks[0].vendor: no vendor_accounts.wiegand",
+    ]
+    for line in expected:
+        assert any(problem.startswith(line) for problem in found), f"not reported: {line}\nfound: {found}"
+
+
+def test_a_yaml_syntax_error_and_a_missing_file_are_one_line_each(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- tenant: acme\n  region: [eu-west\n")
+    (problem,) = check_file(bad, {})
+    assert problem.line == 3
+    assert "not YAML/JSON" in problem.what
+    (missing,) = check_file(tmp_path / "nothing.yaml", {})
+    assert "cannot read" in missing.what
+
+
+def test_load_refuses_a_broken_file_before_connecting() -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgresql://lis_app:x@127.0.0.1:9/none",
+           "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"}
+    done = subprocess.run([sys.executable, "-m", "app", "directory", "load", str(BROKEN)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "nothing loaded" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "Connect" not in done.stderr, "it tried the database first"
+
+
+def test_the_documented_example_directory_is_clean() -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "directory.yaml"
+    names = ("TTLOCK_CLIENT_ID", "TTLOCK_CLIENT_SECRET", "TTLOCK_USERNAME", "TTLOCK_PASSWORD", "SALTO_CLIENT_ID",
+             "SALTO_CLIENT_SECRET")
+    assert check_file(example, dict.fromkeys(names, "x")) == []
