@@ -154,5 +154,29 @@ def schemas() -> None:
         typer.echo(path)
 
 
+# Commands that run and end (not the worker, the ingress or the sandboxes, whose logs are their record).
+SHORT_COMMANDS = frozenset({"dlq", "audit", "audit-stream", "reconcile", "master-key", "pms", "directory", "dr",
+                            "migrate"})
+
+
 def main() -> None:
-    cli()
+    """``lis``: known service failures become one line and an exit code (app/cli_errors.py); ``--debug`` or
+    ``LIS_DEBUG=1`` shows the traceback."""
+    import sys
+
+    from app.cli_errors import explain, quiet_shutdown
+
+    debug = "--debug" in sys.argv or os.environ.get("LIS_DEBUG") == "1"
+    if "--debug" in sys.argv:
+        sys.argv.remove("--debug")
+    if not debug and sys.argv[1:2] and sys.argv[1] in SHORT_COMMANDS:
+        quiet_shutdown()  # a client's connection retries are this command's business: it reports them in one line
+    try:
+        cli(standalone_mode=True)
+    except Exception as err:
+        explained = None if debug else explain(err)
+        if explained is None:
+            raise
+        quiet_shutdown()
+        print(f"lis: {explained.line}", file=sys.stderr)
+        raise SystemExit(explained.exit_code) from None

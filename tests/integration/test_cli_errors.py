@@ -1,0 +1,91 @@
+"""Errors for people: every command that needs Kafka or PostgreSQL, run against closed ports, answers in one line
+with what it tried and the setting that fixes it, the documented exit code, and no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from app.cli_errors import KAFKA_UNREACHABLE, POSTGRES_AUTH, POSTGRES_SCHEMA, POSTGRES_UNREACHABLE
+from app.devstack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+CLOSED = "127.0.0.1:9"
+SECRETS = dict.fromkeys(("TTLOCK_CLIENT_ID", "TTLOCK_CLIENT_SECRET", "TTLOCK_USERNAME", "TTLOCK_PASSWORD",
+                         "SALTO_CLIENT_ID", "SALTO_CLIENT_SECRET"), "x")
+KAFKA_COMMANDS = [["dlq", "list"], ["dlq", "replay", "--contains", "x"], ["audit", "verify"], ["audit-stream"],
+                  ["master-key", "shift", "--tenant", "t", "--property", "p"],
+                  ["pms", "publish", "docs/examples/pms-events.csv"]]
+POSTGRES_COMMANDS = [["directory", "load", "docs/examples/directory.yaml"],
+                     ["reconcile", "--tenant", "t", "--property", "p"]]
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **SECRETS}
+    return subprocess.run([sys.executable, "-m", "app", *args], env={**base, **env}, cwd=ROOT, capture_output=True,
+                          text=True, timeout=90)
+
+
+@pytest.mark.parametrize("args", KAFKA_COMMANDS, ids=" ".join)
+def test_a_command_without_kafka_says_so_in_one_line(args: list[str]) -> None:
+    done = run(args, KAFKA_BOOTSTRAP_SERVERS=CLOSED, DATABASE_URL=f"postgresql://lis_app:x@{CLOSED}/lis")
+    assert done.returncode in (KAFKA_UNREACHABLE, POSTGRES_UNREACHABLE), done.stderr
+    lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    if done.returncode == KAFKA_UNREACHABLE:
+        assert lines[0].startswith(f"lis: cannot reach Kafka at {CLOSED}")
+        assert "set KAFKA_BOOTSTRAP_SERVERS" in lines[0]
+
+
+@pytest.mark.parametrize("args", POSTGRES_COMMANDS, ids=" ".join)
+def test_a_command_without_postgres_says_so_in_one_line(args: list[str]) -> None:
+    done = run(args, KAFKA_BOOTSTRAP_SERVERS=CLOSED, DATABASE_URL=f"postgresql://lis_app:secret@{CLOSED}/lis")
+    assert done.returncode == POSTGRES_UNREACHABLE, done.stderr
+    lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    assert lines == [lines[0]]
+    assert lines[0].startswith(f"lis: cannot reach PostgreSQL at {CLOSED}/lis")
+    assert "secret" not in lines[0], "the password reached the terminal"
+
+
+def test_without_database_url_the_line_names_the_setting() -> None:
+    done = run(["reconcile", "--tenant", "t", "--property", "p"], KAFKA_BOOTSTRAP_SERVERS=CLOSED)
+    assert done.returncode != 0
+    assert "DATABASE_URL" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_debug_shows_the_traceback() -> None:
+    done = run(["--debug", "dlq", "list"], KAFKA_BOOTSTRAP_SERVERS=CLOSED)
+    assert "Traceback" in done.stderr
+
+
+@pytest.mark.postgres
+async def test_bad_credentials_and_a_database_without_schema_each_get_their_line_and_code(stack: Stack) -> None:
+    parts = urlsplit(stack.database_url)
+    wrong = stack.database_url.replace(f":{parts.password}@", ":not-the-password@")
+    done = run(["reconcile", "--tenant", "t", "--property", "p"], KAFKA_BOOTSTRAP_SERVERS=CLOSED, DATABASE_URL=wrong)
+    assert done.returncode == POSTGRES_AUTH, done.stderr
+    assert "refused the credentials" in done.stderr
+    assert "not-the-password" not in done.stderr
+
+    admin = await asyncpg.connect(stack.admin_database_url)
+    name = f"empty_{uuid.uuid4().hex[:8]}"
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        empty = urlunsplit(urlsplit(stack.admin_database_url)._replace(path=f"/{name}"))
+        done = run(["reconcile", "--tenant", "t", "--property", "p"], KAFKA_BOOTSTRAP_SERVERS=CLOSED,
+                   DATABASE_URL=empty)
+        assert done.returncode == POSTGRES_SCHEMA, done.stderr
+        assert "run `lis migrate`" in done.stderr
+        assert "Traceback" not in done.stderr
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        await admin.close()
