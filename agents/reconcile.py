@@ -29,12 +29,14 @@ async def reconcile_lock(key: str, command: ReconcileLock) -> LockReconciled:
                              detail=f"{lock.vendor} cannot list credentials: nothing to compare")
         else:
             listed = await rt.caller.listing(port, lock)
-            drift = find_drift(saga, listed)
-            repaired = not command.dry_run and not drift.clean
+            drift = find_drift(saga, listed, datetime.now(UTC))
+            removals = [*drift.stray, *drift.duplicates]
+            redrives = repairs(saga, drift, command.run_id, remote=port.capabilities.remote_update)
+            repaired = not command.dry_run and bool(removals or redrives)
             if repaired:
-                for credential in (*drift.stray, *drift.duplicates):
+                for credential in removals:
                     await rt.caller.remove(port, lock, credential.vendor_ref)
-                for redrive in repairs(saga, drift, command.run_id, remote_update=port.capabilities.remote_update):
+                for redrive in redrives:
                     await lock_commands.send(key=key, value=redrive.model_dump_json().encode())
             report = verdict(command, drift, len(listed), repaired=repaired, now=datetime.now(UTC))
             for problem, count in drift.counts().items():

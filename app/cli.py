@@ -121,7 +121,7 @@ def reconcile(
     timeout: float = typer.Option(300, help="Give up on locks that have not answered after this many seconds."),
 ) -> None:
     """List every lock of the property and compare it with its saga: revoke our credentials no stay owns, put back
-    the ones that went missing or changed. Exits 0 when clean or repaired, 1 when a lock could not be judged, 3 when
+    the ones that went missing or changed. Exits 0 when clean or repaired, 1 when a lock could not be judged, 8 when
     --dry-run found differences."""
     from app.reconcile_cli import reconcile_command
 

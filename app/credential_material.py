@@ -16,8 +16,9 @@ from typing import Protocol
 
 from app.db_retry import until_database_answers
 from app.domain.credential import CredentialKind, LockRef, Validity, Vendor
+from app.domain.errors import InvalidRequest
 from app.domain.lock_saga import CredentialRecord
-from app.security.envelope import KeyStore, open_sealed, seal
+from app.security.envelope import KeyStore, SealError, open_sealed, seal
 from app.security.pseudonym import passcode_for
 
 # The highest card number each vendor's card format takes; a vendor absent here needs no number from us.
@@ -58,7 +59,11 @@ class CredentialMaterial:
             return str(number)
         if record.mobile_account is None:
             return None  # the adapter refuses the issue and names what is missing
-        return open_sealed(self.keys, lock.tenant, _binding(record.stay), bytes.fromhex(record.mobile_account)).decode()
+        try:
+            sealed = bytes.fromhex(record.mobile_account)
+            return open_sealed(self.keys, lock.tenant, _binding(record.stay), sealed).decode()
+        except (ValueError, SealError) as err:  # not hex, or sealed for another tenant or stay: a permanent refusal
+            raise InvalidRequest(f"the mobile-key account of {record.stay} cannot be opened: {err}") from err
 
     async def hold(self, lock: LockRef, record: CredentialRecord, validity: Validity) -> None:
         """Before a card's window is moved: hold its number as long as the new window lasts."""

@@ -90,6 +90,7 @@ def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, envir
         lock_ids = Counter(lock.lock_id for prop in tenant.properties for lock in prop.locks)
         for p, prop in enumerate(tenant.properties):
             base: tuple[Any, ...] = (t, "properties", p)
+            vendor_ids = Counter((lock.vendor, lock.vendor_lock_id) for lock in prop.locks)
             try:
                 PropertyTimes(**{k: v for k, v in prop.model_dump().items() if k in PropertyTimes.model_fields
                                  and v is not None})
@@ -102,6 +103,11 @@ def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, envir
                     problems.append(Problem(_line(root, (*at, "lock_id")), _path((*at, "lock_id")),
                                             f"lock id {lock.lock_id!r} appears {lock_ids[lock.lock_id]} times in "
                                             f"tenant {tenant.tenant!r}"))
+                if vendor_ids[(lock.vendor, lock.vendor_lock_id)] > 1:
+                    problems.append(Problem(_line(root, (*at, "vendor_lock_id")), _path((*at, "vendor_lock_id")),
+                                            f"{lock.vendor} lock {lock.vendor_lock_id!r} is named by "
+                                            f"{vendor_ids[(lock.vendor, lock.vendor_lock_id)]} locks: the vendor "
+                                            f"lists credentials per lock, so each needs its own"))
                 if lock.vendor not in prop.vendor_accounts:
                     problems.append(Problem(_line(root, (*at, "vendor")), _path((*at, "vendor")),
                                             f"no vendor_accounts.{lock.vendor} for this {lock.vendor} lock"))

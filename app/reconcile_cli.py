@@ -24,11 +24,11 @@ from app.domain.reconcile import ReconcileLock
 from app.settings import settings
 
 PROBLEMS = ("stray", "duplicates", "missing", "drifted", "landed")
-EXIT_DRIFT_FOUND = 3  # --dry-run found differences (nothing repaired)
+EXIT_DRIFT_FOUND = 8  # --dry-run found differences (nothing repaired); 3-7 are the service errors of app/cli_errors
 
 
 async def run_reconcile(tenant: str, property_id: str, *, dry_run: bool, timeout_s: float) -> int:
-    """Reconcile every lock of the property; the exit code (0 clean or repaired, 1 unanswered or failed, 3 drift
+    """Reconcile every lock of the property; the exit code (0 clean or repaired, 1 unanswered or failed, 8 drift
     found in a dry run)."""
     from adapters.postgres.directory import PostgresDirectory
     from adapters.postgres.pool import create_pool

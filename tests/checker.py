@@ -14,7 +14,13 @@ The verdict, per property, at the end of the journal:
 * ``wrong_kind`` — its kind is not the one the PMS asked for;
 * ``unrevoked`` — a live credential of a stay that ended, or of a lock the stay no longer holds;
 * ``orphans`` — a live credential with the service's label prefix that no stay of the input owns;
-* ``shared_cards`` — two different stays held the same card number live at the same time, anywhere on the property.
+* ``shared_cards`` — two different stays held the same card number at the same time, anywhere on the property (a
+  blocklisted card keeps opening an offline lock until its window ends, so it counts until then).
+
+Its model of the PMS input is its own, except for two facts it takes from the domain: which locks serve a room
+(``PropertyDirectory.locks_for_stay``) and how times are read in the property's zone (``validity_in``, tested on
+its own in ``tests/unit/test_stay_times.py``). It does not model the intake's dead letters (an unknown property,
+``all_or_nothing``): feed it the events the service was meant to apply.
 
 ``python -m tests.checker`` runs it against running sandboxes (see ``--help``).
 """
@@ -64,7 +70,8 @@ class Applied:
     window: tuple[int, int]
     secret: str | None
     since: int
-    until: int | None = None
+    until: int | None = None  # when it was revoked (None: live)
+    opens_until: int | None = None  # when it really stops opening: a blocklisted card only at its window's end
 
 
 @dataclass
@@ -117,7 +124,10 @@ def fold_reservations(events: Iterable[ReservationEvent], times: PropertyTimes |
         if event.type in ENDING_EVENTS:
             stays[event.stay_id] = _Stay(event.sequence, True, revisions=revisions, rooms_ever=rooms_ever)
         else:
-            validity = event.validity_in(times)
+            try:
+                validity = event.validity_in(times)
+            except ValueError:
+                continue  # times that do not fit the property's zone: the service dead-letters the event
             window = (_ms(validity.starts_at.timestamp()), _ms(validity.ends_at.timestamp()))
             stays[event.stay_id] = _Stay(event.sequence, False, event.rooms, window, event.credential_kind.value,
                                          revisions, rooms_ever)
@@ -138,14 +148,16 @@ def replay_journal(directory: PropertyDirectory, journals: Mapping[str, list[dic
             at, window = int(entry["at"]), (int(entry["validFrom"]), int(entry["validUntil"]))
             if entry["op"] == "issue":
                 if key in live:  # a live id issued again: the old credential is gone
-                    live[key].until = at
+                    live[key].until = live[key].opens_until = at
                 live[key] = Applied(vendor, lock_id, key[2], entry["kind"], entry["label"], window,
                                     entry.get("secret"), at)
                 applied.append(live[key])
             elif key in live and entry["op"] == "update":
                 live[key].window = window
             elif key in live:
-                live.pop(key).until = at
+                gone = live.pop(key)
+                gone.until = at
+                gone.opens_until = max(at, gone.window[1]) if entry.get("blocklisted") else at
     return applied
 
 
@@ -204,8 +216,8 @@ def _shared_cards(report: Report, applied: list[Applied], owners: Mapping[tuple[
 
 
 def _overlap(first: Applied, second: Applied) -> bool:
-    first_end = first.until if first.until is not None else float("inf")
-    second_end = second.until if second.until is not None else float("inf")
+    first_end = first.opens_until if first.opens_until is not None else float("inf")
+    second_end = second.opens_until if second.opens_until is not None else float("inf")
     return first.since < second_end and second.since < first_end
 
 

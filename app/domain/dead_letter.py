@@ -55,9 +55,10 @@ def letter_for(source_topic: str, partition: int | None, offset: int | None, key
     if value is not None:
         fields = {"value_size": len(value), "value_sha256": hashlib.sha256(value).hexdigest()}
         if len(value) <= INLINE_MAX_BYTES:
-            try:
-                fields["value"] = value.decode("utf-8")
-            except UnicodeDecodeError:
+            text = _plain_text(value)
+            if text is not None:
+                fields["value"] = text
+            else:
                 fields["value_base64"] = base64.b64encode(value).decode()
         else:
             fields["value_head"] = value[:HEAD_BYTES].decode("utf-8", errors="replace")
@@ -67,9 +68,25 @@ def letter_for(source_topic: str, partition: int | None, offset: int | None, key
 
 
 def encoded(letter: DeadLetterRecord) -> bytes:
+    """The letter as published; should it still exceed the bound, it keeps only the value's head and digest."""
     data = letter.model_dump_json(exclude_none=True).encode()
-    assert len(data) <= LETTER_MAX_BYTES, f"a dead letter of {len(data)} bytes"
-    return data
+    if len(data) <= LETTER_MAX_BYTES:
+        return data
+    original = letter.inline or b""
+    smaller = letter.model_copy(update={"value": None, "value_base64": None,
+                                        "value_head": original[:HEAD_BYTES].decode("utf-8", errors="replace")})
+    return smaller.model_dump_json(exclude_none=True).encode()
+
+
+def _plain_text(value: bytes) -> str | None:
+    """The value as text when it is UTF-8 without control characters (which JSON escapes six times longer)."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(ord(char) < 0x20 and char not in "\n\r\t" for char in text):
+        return None
+    return text
 
 
 def matches(letter: DeadLetterRecord, value: bytes) -> bool:

@@ -153,6 +153,8 @@ def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output
         return saga, []  # older than what this lock already applied for the stay
     if current is not None and current.status in IN_FLIGHT:
         if cmd.sequence > current.sequence or (cmd.replay and cmd.sequence == current.sequence):
+            if current.queued is not None and cmd.sequence <= current.queued.sequence:
+                return saga, []  # a command as new or newer already waits (a checkout, say): never overwrite it
             return _with(saga, current.model_copy(update={"queued": cmd})), []
         if current.retry_at is not None:
             return saga, []  # the retry timer owns this intent
@@ -241,8 +243,14 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
                 alert = [_event(saga.lock, current, outcome, LockEventType.KEY_REVOKE_FAILED, now),
                          DeadLetter(command=_command_of(saga.lock, current), reason=_reason(outcome, attempts))]
             return _with(saga, record), alert
+    if outcome.action is LockAction.ISSUE and not outcome.ok and current.vendor_ref is not None:
+        return _settle_failed_redrive(saga, current)
     status, event_type = _SETTLED[(outcome.action, outcome.ok)]
-    changes: dict[str, object] = {"status": status, "requested_validity": None, "retry_at": None, "queued": None}
+    changes: dict[str, object] = {"status": status, "retry_at": None, "queued": None}
+    if outcome.ok or outcome.action is not LockAction.UPDATE:
+        # A failed update keeps the window it asked for: its answer may have been lost after it landed, and
+        # anti-entropy must not take that window for drift and write the old one back.
+        changes["requested_validity"] = None
     if outcome.vendor_ref is not None:
         changes["vendor_ref"] = outcome.vendor_ref
     if outcome.action is LockAction.UPDATE and outcome.ok:
@@ -257,6 +265,16 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
         settled, more = _on_command(settled, current.queued)
         outputs.extend(more)
     return settled, outputs
+
+
+def _settle_failed_redrive(saga: LockSaga, current: CredentialRecord) -> tuple[LockSaga, list[Output]]:
+    """A re-drive of an issued credential (anti-entropy found it missing) that failed: the record goes back to
+    issued — the credential was issued and reported; the next sweep tries again — and no failure event is sent."""
+    record = current.model_copy(update={"status": CredentialStatus.ISSUED, "retry_at": None, "queued": None})
+    settled = _with(saga, record)
+    if current.queued is None:
+        return settled, []
+    return _on_command(settled, current.queued)
 
 
 def _event(lock: LockRef, record: CredentialRecord, outcome: VendorOutcome, event_type: LockEventType,
@@ -275,6 +293,7 @@ def _command_of(lock: LockRef, record: CredentialRecord) -> LockCommand:
     validity = record.requested_validity if action is LockAction.UPDATE else record.validity
     return LockCommand(action=action, lock=lock, stay=record.stay, sequence=record.sequence, kind=record.kind,
                        validity=validity if action is not LockAction.REVOKE else None, guest_ref=record.guest_ref,
+                       mobile_account=record.mobile_account if action is not LockAction.REVOKE else None,
                        cause=record.cause)
 
 

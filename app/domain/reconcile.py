@@ -17,6 +17,7 @@ what is there (correcting its window) or issues it again, and settles as before.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime
@@ -78,8 +79,9 @@ class LockReconciled(Frozen):
     occurred_at: AwareDatetime
 
 
-def find_drift(saga: LockSaga, listed: list[IssuedCredential]) -> Drift:
-    """The differences between the lock's listing and its saga."""
+def find_drift(saga: LockSaga, listed: list[IssuedCredential], now: datetime) -> Drift:
+    """The differences between the lock's listing and its saga. A credential whose window has ended is not missing:
+    a vendor may stop listing it (a Wiegand encoder forgets expired cards), and it must not be put back."""
     owners = {r.label: r for r in saga.credentials.values() if r.idempotency_key and r.status in _OWNING}
     by_label: dict[str, list[IssuedCredential]] = {}
     for credential in listed:
@@ -96,17 +98,19 @@ def find_drift(saga: LockSaga, listed: list[IssuedCredential]) -> Drift:
         duplicates += [c for c in copies if c is not keep]
         if record.status is CredentialStatus.ISSUE_FAILED:
             landed.append(record.stay)
-        elif keep.validity is not None and keep.validity != record.validity:
-            drifted.append(record.stay)
-    missing = [r.stay for r in owners.values() if r.status is CredentialStatus.ISSUED and r.label not in by_label]
+        elif keep.validity is not None and keep.validity not in (record.validity, record.requested_validity):
+            drifted.append(record.stay)  # (a failed update's window may have landed all the same: not drift)
+    missing = [r.stay for r in owners.values() if r.status is CredentialStatus.ISSUED and r.label not in by_label
+               and (r.validity is None or r.validity.ends_at > now)]
     return Drift(stray=tuple(stray), duplicates=tuple(duplicates), missing=tuple(sorted(missing)),
                  drifted=tuple(sorted(drifted)), landed=tuple(sorted(landed)))
 
 
-def repairs(saga: LockSaga, drift: Drift, run_id: str, *, remote_update: bool) -> list[LockCommand]:
-    """The re-driven commands that put back what is missing, drifted or landed; a drifted window only where the
-    vendor can change one remotely (a Wiegand card's window is on the card: reported, not repaired)."""
-    stays = sorted({*drift.missing, *drift.landed, *(drift.drifted if remote_update else ())})
+def repairs(saga: LockSaga, drift: Drift, run_id: str, *, remote: bool) -> list[LockCommand]:
+    """The re-driven commands that adopt what landed and, where the vendor puts credentials on the lock remotely,
+    put back what is missing or drifted. A Wiegand card is written at a desk encoder and its window is on the card:
+    missing and drifted cards are reported, not written again onto whatever card lies on the encoder."""
+    stays = sorted({*drift.landed, *((*drift.missing, *drift.drifted) if remote else ())})
     return [_redrive(saga.lock, saga.credentials[stay], run_id) for stay in stays]
 
 

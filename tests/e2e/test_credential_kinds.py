@@ -18,7 +18,7 @@ from tests.pipeline import Pipeline, distinct
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 SALTO, WIEGAND, TTLOCK = range(1, 11), range(11, 21), range(21, 31)  # rooms 101-110, 111-120, 121-130
-START = datetime(2026, 12, 1, 15, tzinfo=UTC)
+START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)  # cards still valid
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ async def test_reconcile_reports_exactly_what_was_changed_behind_its_back_and_re
     behind = await pipeline.history(events)
     assert {k: v for k, v in behind.counts.items() if v} == {"orphans": 2, "missing": 2, "wrong_window": 1}
 
-    dry = pipeline.lis("reconcile", "--tenant", pipeline.tenant, "--property", "p1", "--dry-run", exit_code=3)
+    dry = pipeline.lis("reconcile", "--tenant", pipeline.tenant, "--property", "p1", "--dry-run", exit_code=8)
     assert f"{ROOMS}/{ROOMS} locks answered; stray 2, duplicates 0, missing 2, drifted 1, landed 0" in dry, dry
     verdicts = await _verdicts(pipeline, runs=1)
     found = {lock_id: {k: v for k, v in report.items() if k in {"stray", "missing", "drifted"} and v}

@@ -9,10 +9,11 @@ import pytest
 
 from app.credential_material import CredentialMaterial, seal_mobile_account
 from app.domain.credential import CredentialKind, LockRef, Validity, Vendor
+from app.domain.errors import InvalidRequest
 from app.domain.lock_saga import CredentialRecord, CredentialStatus
 from app.domain.reservation import ReservationEvent
 from app.domain.stay import step_stay
-from app.security.envelope import LocalKeyStore, SealError
+from app.security.envelope import LocalKeyStore
 
 KEYS = LocalKeyStore(bytes(range(32)))
 START = datetime(2026, 12, 1, 15, tzinfo=UTC)
@@ -85,7 +86,7 @@ async def test_the_mobile_key_account_travels_sealed_from_the_pms_event_to_the_v
     issued = record(CredentialKind.MOBILE_KEY, mobile_account=command.mobile_account)
     assert await CredentialMaterial(KEYS, RecordedCards()).secret(lock(Vendor.SALTO), issued, 0) == "+4915112345678"
     moved = issued.model_copy(update={"stay": "acme/p1/R2"})
-    with pytest.raises(SealError):  # bound to its stay: it opens for no other reservation
+    with pytest.raises(InvalidRequest, match="cannot be opened"):  # bound to its stay: no other reservation
         await CredentialMaterial(KEYS, RecordedCards()).secret(lock(Vendor.SALTO), moved, 0)
 
 

@@ -43,11 +43,14 @@ def test_a_five_megabyte_payload_leaves_a_bounded_letter_that_still_identifies_i
 
 @settings(max_examples=60, deadline=None)
 @given(size=st.integers(min_value=0, max_value=3 * INLINE_MAX_BYTES), seed=st.integers(0, 2**32),
-       text=st.booleans(), key=st.text(max_size=2000))
-def test_any_value_gives_a_letter_under_the_bound_that_carries_or_points_at_it(size: int, seed: int, text: bool,
+       kind=st.sampled_from(["random", "quotes", "control", "unicode"]), key=st.text(max_size=2000))
+def test_any_value_gives_a_letter_under_the_bound_that_carries_or_points_at_it(size: int, seed: int, kind: str,
                                                                             key: str) -> None:
     rng = random.Random(seed)
-    value = ('"' * size).encode() if text else rng.randbytes(size)  # quotes: the worst case for JSON escaping
+    # JSON escapes quotes twice as long and control characters six times: the worst cases next to random bytes.
+    value = {"random": rng.randbytes(size), "quotes": b'"' * size, "control": b"\x01" * size,
+             "unicode": ("\u2028" * (size // 3)).encode()}[kind]
+    size = len(value)
     letter = parse(encoded(letter_for("pms.reservations", 1, 99, key, value, "why", NOW)))
     assert len(encoded(letter)) <= LETTER_MAX_BYTES
     assert letter.inline == value if size <= INLINE_MAX_BYTES else matches(letter, value)

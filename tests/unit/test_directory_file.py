@@ -69,3 +69,20 @@ def test_the_documented_example_directory_is_clean() -> None:
     names = ("TTLOCK_CLIENT_ID", "TTLOCK_CLIENT_SECRET", "TTLOCK_USERNAME", "TTLOCK_PASSWORD", "SALTO_CLIENT_ID",
              "SALTO_CLIENT_SECRET")
     assert check_file(example, dict.fromkeys(names, "x")) == []
+
+
+def test_two_locks_naming_the_same_vendor_lock_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "directory.yaml"
+    path.write_text("""- tenant: acme
+  region: eu-west
+  properties:
+    - property: p1
+      time_zone: Europe/Berlin
+      vendor_accounts: {wiegand: {encoders: {e1: /dev/null}, facility_code: 1}}
+      locks:
+        - {lock_id: door-1, vendor: wiegand, vendor_lock_id: zone-a, gateway_id: e1, room: "1"}
+        - {lock_id: door-2, vendor: wiegand, vendor_lock_id: zone-a, gateway_id: e1, room: "2"}
+""")
+    found = [str(p) for p in check_file(path, {})]
+    assert any(p.startswith("line 9: error: tenants[0].properties[0].locks[1].vendor_lock_id: wiegand lock 'zone-a' "
+                            "is named by 2 locks") for p in found), found

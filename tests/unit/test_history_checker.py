@@ -107,18 +107,32 @@ def test_a_credential_with_our_prefix_no_stay_owns_is_an_orphan_and_a_foreign_on
     assert sum(report.counts.values()) == 1
 
 
-def test_a_card_number_live_for_two_stays_at_once_is_shared_but_reuse_after_revoke_is_not() -> None:
+def test_a_card_number_live_for_two_stays_at_once_is_shared() -> None:
     journal = Journal()
     journal.add("issue", "z3", "2A0007", lock_id="door-3", kind="card", secret="7")
     journal.add("issue", "z3", "2A0008", lock_id="door-3", kind="card", secret="7", label="lis-ffffffffffffffff")
     events = [event("confirmed", 1, rooms=("103",), credential_kind="card")]
     assert check(DIRECTORY, events, {"wiegand": journal.entries}).counts["shared_cards"] == 1
-    reused = Journal()
-    reused.add("issue", "z3", "2A0008", lock_id="door-3", kind="card", secret="7", label="lis-ffffffffffffffff")
-    reused.add("revoke", "z3", "2A0008", lock_id="door-3", kind="card", secret="7", label="lis-ffffffffffffffff")
-    reused.add("issue", "z3", "2A0007", lock_id="door-3", kind="card", secret="7")
-    report = check(DIRECTORY, events, {"wiegand": reused.entries})
-    assert report.counts["shared_cards"] == 0
+
+
+def test_a_blocklisted_card_shares_its_number_until_its_window_ends() -> None:
+    """An offline lock honours a blocklisted card until it expires: its number given to another guest before then is
+    shared; a credential really removed from the lock frees its number at once."""
+    events = [event("confirmed", 1, rooms=("103",), credential_kind="card")]
+    stranger = "lis-ffffffffffffffff"
+    blocklisted = Journal()
+    blocklisted.add("issue", "z3", "2A0008", lock_id="door-3", kind="card", secret="7", label=stranger)
+    blocklisted.add("revoke", "z3", "2A0008", lock_id="door-3", kind="card", secret="7", label=stranger)
+    blocklisted.entries[-1]["blocklisted"] = True
+    blocklisted.add("issue", "z3", "2A0007", lock_id="door-3", kind="card", secret="7")
+    assert check(DIRECTORY, events, {"wiegand": blocklisted.entries}).counts["shared_cards"] == 1
+    removed = Journal()
+    removed.add("issue", "5", "c8", lock_id="door-3", kind="card", secret="7", label=stranger)
+    removed.add("revoke", "5", "c8", lock_id="door-3", kind="card", secret="7", label=stranger)
+    removed.add("issue", "5", "c7", lock_id="door-3", kind="card", secret="7")
+    on_ttlock = DIRECTORY.model_copy(update={"locks": (*DIRECTORY.locks[:2], DirectoryLock(
+        lock_id="door-3", vendor="ttlock", vendor_lock_id="5", room="103"))})
+    report = check(on_ttlock, events, {"ttlock": removed.entries})
     assert report.clean, report.summary()
 
 

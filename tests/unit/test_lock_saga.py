@@ -276,3 +276,46 @@ def test_a_call_refused_by_an_open_breaker_costs_no_attempt() -> None:
     record = saga.credentials["t1/p1/R1"]
     assert outputs == []
     assert (record.attempts, record.retry_at) == (0, NOW + timedelta(seconds=12))
+
+
+# -- anti-entropy re-drives (app/domain/reconcile.py) ------------------------------------------------------------------
+
+def redrive(sequence: int = 1) -> object:
+    return command(LockAction.ISSUE, sequence=sequence).model_copy(update={"replay": True, "cause": "reconcile:r1"})
+
+
+def test_a_second_re_drive_never_overwrites_a_checkout_queued_behind_the_first() -> None:
+    saga, (call,) = step(issued_saga(), redrive(), NOW)  # type: ignore[arg-type]
+    saga, _ = step(saga, transient(call), NOW)  # the re-drive waits for a retry
+    saga, _ = step(saga, command(LockAction.REVOKE, sequence=2), NOW)  # the guest checks out meanwhile
+    saga, outputs = step(saga, redrive(), NOW)  # type: ignore[arg-type]  # another sweep re-drives again
+    assert outputs == []
+    assert saga.credentials["t1/p1/R1"].queued is not None
+    assert saga.credentials["t1/p1/R1"].queued.action is LockAction.REVOKE  # type: ignore[union-attr]
+
+
+def test_a_failed_re_drive_of_an_issued_credential_goes_back_to_issued_without_a_failure_event() -> None:
+    saga, (call,) = step(issued_saga(), redrive(), NOW)  # type: ignore[arg-type]
+    saga, outputs = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    assert outputs == []
+    assert saga.credentials["t1/p1/R1"].status is CredentialStatus.ISSUED
+    assert saga.credentials["t1/p1/R1"].vendor_ref == "passcode:1"
+    _, (update,) = step(saga, command(LockAction.UPDATE, sequence=2, nights=4), NOW)
+    assert isinstance(update, VendorCall)
+    assert update.action is LockAction.UPDATE, "a later change would issue a second credential"
+
+
+def test_a_failed_update_keeps_the_window_it_asked_for() -> None:
+    saga, (call,) = step(issued_saga(), command(LockAction.UPDATE, sequence=2, nights=4), NOW)
+    saga, _ = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    record = saga.credentials["t1/p1/R1"]
+    assert record.status is CredentialStatus.ISSUED
+    assert record.requested_validity == command(LockAction.UPDATE, nights=4).validity
+
+
+def test_a_dead_lettered_mobile_key_issue_keeps_its_sealed_account_for_the_replay() -> None:
+    issue = command(LockAction.ISSUE).model_copy(update={"mobile_account": "ab12"})
+    saga, (call,) = step(new_saga(lock()), issue, NOW)
+    _, outputs = step(saga, settle(saga, call, ok=False), NOW, RetryPolicy(max_attempts=1))  # type: ignore[arg-type]
+    (letter,) = [o for o in outputs if isinstance(o, DeadLetter)]
+    assert letter.command.mobile_account == "ab12"

@@ -62,3 +62,11 @@ def test_a_checkout_of_a_reservation_never_seen_is_dead_lettered_and_still_recor
 def test_a_change_of_a_reservation_never_seen_is_applied_and_counted() -> None:
     decision = intake(event("modified", sequence=2), DIRECTORY, stay_known=False)
     assert (decision.apply, decision.unknown_reservation, decision.dead_letter) == (True, True, None)
+
+
+def test_a_keyed_stay_moved_to_a_room_without_locks_loses_its_old_room_whatever_the_policy() -> None:
+    strict = DIRECTORY.model_copy(update={"room_policy": RoomPolicy.ALL_OR_NOTHING})
+    for directory in (DIRECTORY, strict):
+        decision = intake(event("modified", ("999",), sequence=2), directory, stay_known=True)
+        assert (decision.apply, decision.rooms) == (True, ())  # the stay saga revokes door-101
+        assert "now holds rooms []" in (decision.dead_letter or "")
