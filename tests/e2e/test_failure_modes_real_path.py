@@ -88,7 +88,9 @@ async def test_a_rebalance_between_two_workers_mid_saga_neither_duplicates_nor_l
         applied = len(await pipeline.journal())
         assert applied < 55, f"{applied} keys were on the doors before the kill: nothing was in flight"
         await pipeline.inject("clear")
-        await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= 60, timeout_s=180)
+        issued = await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= 60,
+                                     timeout_s=180)
+        print(f"rebalance: {len(distinct(issued, 'key.issued'))} of 60 keys issued after the kill of {victim.pid}")
         report = await pipeline.settled_history(events)
         assert report.clean, report.summary()
         moved = _partitions_processed_by_both(ledger, "lock.commands", victim.pid, survivor.pid)
