@@ -9,11 +9,11 @@ BIN := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[dev,test]'
 	touch $@
 
 setup: $(VENV)/.installed
-	$(BIN)/python -c "from app.infra.kafka import kafka_libs; print('kafka jars:', kafka_libs())"
+	$(BIN)/python -c "from app.devstack.kafka import kafka_libs; print('kafka jars:', kafka_libs())"
 
 dev: setup  ## the service on its embedded default, fed a simulated hotel day
 	$(BIN)/lis dev
@@ -21,8 +21,9 @@ dev: setup  ## the service on its embedded default, fed a simulated hotel day
 test: setup  ## every test: unit, agents, contract, integration, e2e (starts Kafka and PostgreSQL itself)
 	$(BIN)/pytest
 
-lint: setup
+lint: setup  ## ruff, and the import floors of docs/ARCHITECTURE.md (import-linter contracts in pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

@@ -20,7 +20,7 @@ from adapters.postgres.pool import create_pool
 from agents.dead_letters import dead_letter
 from app.audit.anchors import AnchorFile, CheckpointRefusedError, publish_checkpoint
 from app.audit.leaves import AuditLeaf, audit_leaf, by_tenant
-from app.security.signing_keys import SigningKeyStore
+from app.audit.signing_keys import SigningKeyStore
 from app.settings import settings
 from app.streams import app, audit_anchors, lock_audit
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 
 
 @pytest.fixture(scope="session")

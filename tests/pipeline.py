@@ -22,12 +22,13 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from app.dev_vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
-from app.devstack import Stack, load_directory, provision_ttlock
+from app.devstack.fault_proxy import FaultProxy
+from app.devstack.stack import Stack, provision_ttlock
+from app.devstack.vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
+from app.directory_load import load_directory
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.reservation import ReservationEvent
 from app.domain.stay_times import PropertyTimes
-from app.infra.fault_proxy import FaultProxy
 from app.infra.ports import free_port
 from app.infra.topics import PMS_MAX_RECORD_BYTES
 from tests.checker import Report, check, fetch_journals

@@ -13,7 +13,7 @@ import itertools
 import logging
 from collections.abc import Callable
 
-import serial_asyncio
+import serial_asyncio_fast as serial_asyncio
 
 from adapters.wiegand import errors
 from adapters.wiegand.frames import EOL, MAX_LINE, Frame, FrameError, PlainRead, encode_frame, parse_line

@@ -1,7 +1,7 @@
 """A Generic Wiegand encoder simulator: encoders on pseudo-terminals speaking the line protocol of
 :mod:`adapters.wiegand.frames`, and a JSON admin API on 127.0.0.1 for set-up, fault injection and inspection.
 
-It is the honest fake of the Wiegand adapter: the adapter opens the simulated encoder's path with pyserial-asyncio
+It is the honest fake of the Wiegand adapter: the adapter opens the simulated encoder's path with pyserial-asyncio-fast
 exactly as it would open ``/dev/ttyUSB0``. Faults are per command (``sandbox.faults.set("no_card", count=1)``, the
 admin API, or ``lis sandbox wiegand --fault framing:0.1``).
 """

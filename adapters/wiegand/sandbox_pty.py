@@ -1,5 +1,5 @@
 """A simulated encoder's serial port: a pseudo-terminal pair behind a stable path, so the adapter's real serial code
-(pyserial-asyncio) runs against it. Unplugging closes the pair and removes the path; plugging in again makes a new
+(pyserial-asyncio-fast) runs against it. Unplugging closes the pair and removes the path; plugging in again makes a new
 pair at the same path, as udev's ``/dev/serial/by-id/…`` links do for a real USB encoder."""
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from app.audit.checkpoint import (
 )
 from app.audit.leaves import TreeHead
 from app.audit.merkle import InvalidProofError, verify_consistency
-from app.security.signing_keys import SigningKeyStore
+from app.audit.signing_keys import SigningKeyStore
 
 ORIGIN_PREFIX = "lock-integration.audit"
 

@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 TOPICS = ("pms.reservations", "lock.commands", "lock.events", "lock.dlq", "lock.audit", "lock.audit-anchors",
-          "vendor.webhooks", "ops.commands", "edge.offline-sync")
+          "vendor.webhooks", "ops.commands")
 TABLES = ("stays", "lock_sagas", "lock_status", "master_keys", "stream_offsets")
 # The largest record a PMS may put on pms.reservations (the broker refuses larger ones to the PMS's producer); every
 # record up to it is processed or dead-lettered, and a dead letter is far smaller (app/domain/dead_letter.py).

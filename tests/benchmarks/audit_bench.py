@@ -33,8 +33,8 @@ from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.migrate import migrate
 from adapters.postgres.pool import create_pool
 from app.audit.leaves import audit_leaf
+from app.devstack.postgres import PostgresServer
 from app.domain.audit_record import AuditRecord
-from app.infra.postgres import PostgresServer
 
 BASELINE = Path(__file__).with_name("audit_bench_baseline.json")
 LEAVES, BATCH, ROUNDS, PROOFS = 20_000, 500, 8, 200

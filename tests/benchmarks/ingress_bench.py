@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.infra.ports import free_port, wait_for_port
 from tests.benchmarks.ingress.live import LiveIngress
 from tests.benchmarks.ingress.load import LoadResult, find_k6, run_k6, run_python

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.domain.credential import Vendor
 from app.domain.reservation import ReservationEvent
 from tests.pipeline import Pipeline

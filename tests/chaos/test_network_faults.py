@@ -8,8 +8,8 @@ import asyncio
 
 import pytest
 
-from app.devstack import Stack
-from app.infra.fault_proxy import Fault, FaultProxy
+from app.devstack.fault_proxy import Fault, FaultProxy
+from app.devstack.stack import Stack
 from tests.pipeline import Pipeline, distinct
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from app.conformance import PROJECT_ROOT, VENDORS, run_conformance, suite_for
+from app.devstack.conformance import PROJECT_ROOT, VENDORS, run_conformance, suite_for
 from tests.contract.conftest import HARNESSES
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="{errors}"

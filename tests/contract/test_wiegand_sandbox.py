@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import serial_asyncio
+import serial_asyncio_fast as serial_asyncio
 
 from adapters.wiegand.client import WiegandClient
 from adapters.wiegand.frames import Frame, PlainRead, encode_frame, parse_line

@@ -20,8 +20,8 @@ import pytest
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.migrate import migrate
 from adapters.postgres.pool import create_pool
-from app.devstack import Stack
-from app.infra.postgres import PostgresServer
+from app.devstack.postgres import PostgresServer
+from app.devstack.stack import Stack
 from tests.e2e.test_audit_trail import sunk
 from tests.pipeline import Pipeline, distinct
 

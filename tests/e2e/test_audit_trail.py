@@ -22,7 +22,7 @@ from app.audit.anchors import read_topic
 from app.audit.checkpoint import open_checkpoint, parse_vkey
 from app.audit.leaves import audit_leaf
 from app.audit.merkle import leaf_hash, verify_inclusion
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.domain.reservation import ReservationEvent
 from tests.pipeline import Pipeline, distinct
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.domain.reservation import ReservationEvent
 from tests.checker import fetch_journals
 from tests.pipeline import Pipeline, distinct

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.pipeline import Pipeline, distinct
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.pipeline import Pipeline
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]

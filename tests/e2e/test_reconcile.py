@@ -12,7 +12,7 @@ import pytest
 
 from adapters.postgres.pool import create_pool
 from adapters.registry import VendorPorts
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity
 from tests.pipeline import Pipeline, distinct
 

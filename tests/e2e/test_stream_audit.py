@@ -21,7 +21,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from app.audit.anchors import read_topic
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.pipeline import Pipeline, distinct
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.pipeline import Pipeline, distinct
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]

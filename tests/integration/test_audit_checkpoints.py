@@ -24,9 +24,9 @@ from app.audit.anchors import (
 from app.audit.checkpoint import open_checkpoint, verify_note
 from app.audit.leaves import AuditLeaf
 from app.audit.merkle import leaf_hash, nodes_to_store_after_append
+from app.audit.signing_keys import SigningKeyStore
 from app.audit.verify import verify_tenant
-from app.devstack import Stack
-from app.security.signing_keys import SigningKeyStore
+from app.devstack.stack import Stack
 from tests.integration.test_audit_tamper import superuser_edit
 from tests.unit.test_audit_leaves import leaves_of
 

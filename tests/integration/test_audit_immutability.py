@@ -10,7 +10,7 @@ import pytest
 
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool, tenant_transaction
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.unit.test_audit_leaves import leaves_of
 
 pytestmark = [pytest.mark.postgres]

@@ -13,7 +13,7 @@ from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.migrate import migrate
 from adapters.postgres.pool import create_pool
 from agents import audit_sink
-from app.infra.postgres import PostgresServer
+from app.devstack.postgres import PostgresServer
 from tests.unit.test_audit_leaves import leaves_of, published_record
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

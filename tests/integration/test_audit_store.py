@@ -14,7 +14,7 @@ from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool, tenant_transaction
 from app.audit.merkle import leaf_hash, tree_root, verify_consistency, verify_inclusion
 from app.audit.verify import verify_tenant
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.unit.test_audit_leaves import leaves_of
 
 pytestmark = [pytest.mark.postgres]

@@ -14,7 +14,7 @@ import pytest
 from adapters.postgres.card_numbers import PostgresCardNumbers
 from adapters.postgres.directory import save_tenant
 from adapters.postgres.pool import create_pool
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.domain.errors import InvalidRequest
 
 pytestmark = [pytest.mark.postgres]

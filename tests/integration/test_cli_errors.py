@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from app.cli_errors import KAFKA_UNREACHABLE, POSTGRES_AUTH, POSTGRES_SCHEMA, POSTGRES_UNREACHABLE
-from app.devstack import Stack
+from app.cli.errors import KAFKA_UNREACHABLE, POSTGRES_AUTH, POSTGRES_SCHEMA, POSTGRES_UNREACHABLE
+from app.devstack.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED = "127.0.0.1:9"

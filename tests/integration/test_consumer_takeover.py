@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 

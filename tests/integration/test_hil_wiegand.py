@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from adapters.wiegand.sandbox import WiegandSandbox
-from app.hil import hil_cli, run_checklist, run_on_simulator
+from app.devstack.hil import hil_cli, run_checklist, run_on_simulator
 
 CHECKS = ["encoder answers", "encode", "read back", "parity", "validity", "blocklist", "unplug/replug recovery"]
 

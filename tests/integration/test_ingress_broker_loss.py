@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.devstack import Stack, provision_ttlock
+from app.devstack.kafka import KafkaCluster
+from app.devstack.stack import Stack, provision_ttlock
 from app.domain.directory import DirectoryLock
-from app.infra.kafka import KafkaCluster
 from tests.benchmarks.ingress.live import FORM, LOCK, LiveIngress, callback, lock_record, salto_event, signed_headers
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]

@@ -15,7 +15,7 @@ import pytest
 from adapters.postgres.directory import save_tenant
 from adapters.postgres.pool import create_pool
 from adapters.postgres.webhook_endpoints import AlreadyReceived, held_receipt, prune_receipts, receipt_count
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.benchmarks.ingress.live import LiveIngress, salto_event, signed_headers
 
 pytestmark = [pytest.mark.postgres]

@@ -23,7 +23,7 @@ from schemathesis.checks import (
 )
 from schemathesis.schemas import APIOperation
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.ingress.server import OPENAPI
 from tests.benchmarks.ingress.live import LiveIngress, signed_headers
 

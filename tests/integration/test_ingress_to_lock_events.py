@@ -12,7 +12,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.benchmarks.ingress.live import LiveIngress, salto_event
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.devstack import Stack, provision_ttlock
+from app.devstack.stack import Stack, provision_ttlock
 from app.domain.directory import DirectoryLock
 from tests.benchmarks.ingress.live import FORM, LOCK, LiveIngress, callback, lock_record
 

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.postgres.pool import create_pool
 from adapters.postgres.webhook_endpoints import receipt_count
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from tests.benchmarks.ingress.live import LiveIngress, new_secret, salto_event, signed_headers
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]

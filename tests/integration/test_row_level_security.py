@@ -10,7 +10,7 @@ import pytest
 from adapters.postgres.directory import PostgresDirectory, save_property_directory, save_tenant
 from adapters.postgres.pool import create_pool, tenant_transaction
 from adapters.postgres.vendor_accounts import load_vendor_account, save_vendor_account
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.stay_times import PropertyTimes
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.audit.checkpoint import Checkpoint, format_checkpoint, open_checkpoint, verify_note
 from app.audit.merkle import leaf_hash
-from app.security.signing_keys import SigningKeyStore
+from app.audit.signing_keys import SigningKeyStore
 
 TEXT = format_checkpoint(Checkpoint("lock-integration.audit/t1", 3, leaf_hash(b"root")))
 

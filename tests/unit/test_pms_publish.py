@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.pms_cli import read_events
+from app.cli.pms import read_events
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "pms-events.csv"
 

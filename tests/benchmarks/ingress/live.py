@@ -22,7 +22,7 @@ from adapters.postgres.directory import save_property_directory, save_tenant
 from adapters.postgres.pool import create_pool
 from adapters.postgres.vendor_accounts import save_vendor_account
 from adapters.postgres.webhook_endpoints import save_webhook_endpoint
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.stay_times import PropertyTimes
 from app.infra.ports import free_port, wait_for_port

@@ -18,8 +18,8 @@ from adapters.postgres.pool import create_pool
 from app.audit.anchors import Anchored, TopicRecord, read_topic
 from app.audit.checkpoint import VerifierKey
 from app.audit.leaves import AuditLeaf, audit_leaf
-from app.audit.recovery import BaseBackup, Cluster, RecoveryPoint, RecoveryTarget
 from app.audit.verify import Verdict, verify_tenant
+from app.devstack.pitr import BaseBackup, Cluster, RecoveryPoint, RecoveryTarget
 
 REPLAY_BATCH = 1000
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import typer
 
-from app.audit.cli import audit_cli, dr_cli
-from app.dlq_cli import dlq_cli
-from app.hil import hil_cli
-from app.ingress.cli import ingress_cli
-from app.master_key_cli import master_key_cli
-from app.pms_cli import pms_cli
-from app.sandbox_cli import sandbox_cli
+from app.cli.audit import audit_cli, dr_cli
+from app.cli.dlq import dlq_cli
+from app.cli.ingress import ingress_cli
+from app.cli.master_key import master_key_cli
+from app.cli.pms import pms_cli
+from app.devstack.hil import hil_cli
+from app.devstack.sandbox_cli import sandbox_cli
 
 cli = typer.Typer(no_args_is_help=True, help="lock-integration-service: PMS reservations in, door keys out.")
 directory_cli = typer.Typer(no_args_is_help=True, help="The lock directory of each tenant's properties.")
@@ -89,7 +89,7 @@ def directory_validate(path: Path) -> None:
 def directory_load(path: Path) -> None:
     """Check a YAML/JSON directory file (as validate does), then load its tenants, properties, locks and sealed
     vendor accounts into PostgreSQL; nothing is loaded, and nothing connected to, when it has errors."""
-    from app.devstack import DirectoryFileError, load_directory
+    from app.directory_load import DirectoryFileError, load_directory
     from app.settings import settings
 
     try:
@@ -107,7 +107,7 @@ def dev(
     seed: int = typer.Option(7, help="Seed of the simulated day."),
 ) -> None:
     """Run everything on the embedded default: Kafka, PostgreSQL, the TTLock sandbox, a worker and a PMS day."""
-    from app.dev import run_dev
+    from app.devstack.day import run_dev
 
     os.environ.setdefault("LIS_TOPIC_PREFIX", "")
     raise typer.Exit(asyncio.run(run_dev(reservations=reservations, seconds=seconds, seed=seed)))
@@ -123,7 +123,7 @@ def reconcile(
     """List every lock of the property and compare it with its saga: revoke our credentials no stay owns, put back
     the ones that went missing or changed. Exits 0 when clean or repaired, 1 when a lock could not be judged, 8 when
     --dry-run found differences."""
-    from app.reconcile_cli import reconcile_command
+    from app.cli.reconcile import reconcile_command
 
     reconcile_command(tenant, property_id, dry_run, timeout)
 
@@ -160,11 +160,11 @@ SHORT_COMMANDS = frozenset({"dlq", "audit", "audit-stream", "reconcile", "master
 
 
 def main() -> None:
-    """``lis``: known service failures become one line and an exit code (app/cli_errors.py); ``--debug`` or
+    """``lis``: known service failures become one line and an exit code (app/cli/errors.py); ``--debug`` or
     ``LIS_DEBUG=1`` shows the traceback."""
     import sys
 
-    from app.cli_errors import explain, quiet_shutdown
+    from app.cli.errors import explain, quiet_shutdown
 
     debug = "--debug" in sys.argv or os.environ.get("LIS_DEBUG") == "1"
     if "--debug" in sys.argv:

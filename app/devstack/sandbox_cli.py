@@ -107,7 +107,7 @@ def sandbox_conformance(
     ] = None,
 ) -> None:
     """Run the LockPort contract suite per vendor and write a dated report and a summary under ``reports_dir``."""
-    from app.conformance import VENDORS, run_conformance
+    from app.devstack.conformance import VENDORS, run_conformance
 
     unknown = sorted(set(vendor or []) - set(VENDORS))
     if unknown:

@@ -13,13 +13,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from app.dev_vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
-from app.devstack import Stack, load_directory, provision_ttlock
+from app.devstack.pms_simulator import TimedEvent, hotel_rooms, simulate_day
+from app.devstack.stack import Stack, provision_ttlock
+from app.devstack.vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
+from app.directory_load import load_directory
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step
 from app.domain.stay import Stay, step_stay
 from app.infra.ports import free_port
-from app.pms_simulator import TimedEvent, hotel_rooms, simulate_day
 
 TENANT, REGION, PROPERTY = "demo-hotels", "eu-west", "berlin-mitte"
 TIME_ZONE = "Europe/Berlin"

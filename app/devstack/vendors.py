@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from app.devstack import Stack
+from app.devstack.stack import Stack
 from app.domain.directory import DirectoryLock
 from app.infra.ports import free_port, wait_for_port
 

@@ -1,6 +1,6 @@
 """Point-in-time recovery of the project's PostgreSQL: base backups, a simulated loss, a restore from the WAL archive.
 
-The server is the one the project starts (:class:`app.infra.postgres.PostgresServer`), with ``archive_command``
+The server is the one the project starts (:class:`app.devstack.postgres.PostgresServer`), with ``archive_command``
 copying each finished WAL segment to an archive folder. A restore copies the newest base backup taken before the
 target into an emptied data dir, sets ``restore_command`` to read the archive, the target (a time or an LSN) and
 ``recovery_target_action = 'promote'``, creates ``recovery.signal`` and starts the server; PostgreSQL replays the
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from app.infra.postgres import PostgresServer, pg_bin
+from app.devstack.postgres import PostgresServer, pg_bin
 
 _RECOVERY_SETTINGS = ("restore_command", "recovery_target_time", "recovery_target_lsn", "recovery_target_action")
 

@@ -22,11 +22,11 @@ from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool
 from app.audit.anchors import Anchored, AnchorFile, latest_anchored, publish_checkpoint, read_topic, topic_sender
 from app.audit.checkpoint import VerifierKey
-from app.audit.drill import DrillReport, run_drill
 from app.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
-from app.audit.recovery import BaseBackup, Cluster, RecoveryTarget
+from app.audit.signing_keys import SigningKeyStore
 from app.audit.verify import Verdict, verify_tenant
-from app.security.signing_keys import SigningKeyStore
+from app.devstack.dr_drill import DrillReport, run_drill
+from app.devstack.pitr import BaseBackup, Cluster, RecoveryTarget
 from app.settings import settings
 
 audit_cli = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log: checkpoints, proofs, verify.")
