@@ -9,11 +9,7 @@ is never skipped.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-
-import asyncpg
 
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool
@@ -21,6 +17,7 @@ from agents.dead_letters import dead_letter
 from app.audit.anchors import AnchorFile, CheckpointRefusedError, publish_checkpoint
 from app.audit.leaves import AuditLeaf, audit_leaf, by_tenant
 from app.audit.signing_keys import SigningKeyStore
+from app.db_retry import until_database_answers
 from app.settings import settings
 from app.streams import app, audit_anchors, lock_audit
 
@@ -29,7 +26,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 BATCH_WITHIN_S = 1.0
 CHECKPOINT_INTERVAL_S = settings.audit_checkpoint_s
-_UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.OperatorInterventionError)
 
 _store: AuditStore | None = None
 _to_checkpoint: set[str] = set()  # tenants whose tree this worker touched since its last checkpoint
@@ -76,16 +72,10 @@ async def checkpoint_audit_trees() -> None:
 
 
 async def _append_until_stored(tenant: str, leaves: list[AuditLeaf]) -> None:
-    attempt = 0
-    while True:
-        try:
-            await (await _audit_store()).append(tenant, leaves)
-            return
-        except _UNAVAILABLE as err:
-            attempt += 1
-            delay = random.uniform(0, min(10.0, 0.2 * 2**attempt))  # full jitter
-            log.warning("audit sink waiting for PostgreSQL (attempt %d, %.1f s): %s", attempt, delay, err)
-            await asyncio.sleep(delay)
+    async def append() -> None:
+        await (await _audit_store()).append(tenant, leaves)
+
+    await until_database_answers(append, cap_s=10.0, what="audit sink")
 
 
 async def _audit_store() -> AuditStore:

@@ -26,7 +26,7 @@ from app.domain.lock_saga import (
     VendorCall,
     VendorOutcome,
     settled_report,
-    step,
+    step_lock_saga,
 )
 from app.domain.master_shift import LockStepDone
 from app.domain.reconcile import ReconcileLock
@@ -62,7 +62,7 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
         await reconcile_lock(key, item)
         return []
     saga = read_lock_saga(key, item.lock)
-    saga, outputs = step(saga, item, datetime.now(UTC), POLICY)
+    saga, outputs = step_lock_saga(saga, item, datetime.now(UTC), POLICY)
     emitted: list[LockEvent] = []
     pending: deque[Output] = deque(outputs)
     while pending:
@@ -82,7 +82,7 @@ async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
             outcome = await _carry_out(key, saga, output)
             if outcome.retryable and not outcome.ok:
                 RETRIES_SCHEDULED.labels(saga.lock.vendor).inc()
-            saga, more = step(saga, outcome, datetime.now(UTC), POLICY)
+            saga, more = step_lock_saga(saga, outcome, datetime.now(UTC), POLICY)
             pending.extend(more)
     if isinstance(item, LockCommand) and item.notify is not None and not emitted:
         await _report(saga, item.stay)  # a step that needed no vendor call still reports to its shift

@@ -12,7 +12,7 @@ from faust import StreamT
 from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.domain.credential import lock_key
-from app.domain.lock_status import LockStatusEvent, VendorEventType, VendorWebhook, step
+from app.domain.lock_status import LockStatusEvent, VendorEventType, VendorWebhook, step_lock_status
 from app.streams import app, lock_events, vendor_webhooks
 from tables.lock_status import read_lock_condition, write_lock_condition
 
@@ -42,7 +42,7 @@ async def apply_vendor_webhook(key: str | None, value: bytes | None) -> list[Loc
         await dead_letter(vendor_webhooks.get_topic_name(), key, value, f"vendor webhook keyed {key!r}, "
                           f"its lock is {expected!r}")
         return []
-    condition, events = step(read_lock_condition(key), webhook)
+    condition, events = step_lock_status(read_lock_condition(key), webhook)
     for report in webhook.events:
         if report.type is VendorEventType.UNKNOWN:
             log.info("unrecognised %s report %s on lock %s recorded", webhook.vendor, report.vendor_type, key)

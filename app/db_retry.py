@@ -18,16 +18,20 @@ from app.metrics import DATABASE_RETRIES
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-OUTAGE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
+# The one list of errors that mean "PostgreSQL is not answering right now" (every retry loop uses it): no connection,
+# a connection cut, a server starting up or shutting down (a fast shutdown cuts running queries with 57P01).
+OUTAGE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
+          asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.IdleSessionTimeoutError)
 
 
-async def until_database_answers(operation: Callable[[], Awaitable[T]], *, cap_s: float = 5.0) -> T:
-    """Run ``operation``, retrying for as long as PostgreSQL is unreachable."""
+async def until_database_answers(operation: Callable[[], Awaitable[T]], *, cap_s: float = 5.0,
+                                 what: str = "PostgreSQL") -> T:
+    """Run ``operation``, retrying for as long as PostgreSQL is unreachable; ``what`` names the waiter in the log."""
 
     def note(state: RetryCallState) -> None:
         DATABASE_RETRIES.inc()
         error = state.outcome.exception() if state.outcome is not None else None
-        log.warning("PostgreSQL unreachable (%s), retrying", type(error).__name__)
+        log.warning("%s: PostgreSQL unreachable (%s: %s), retrying", what, type(error).__name__, error)
 
     retrying = AsyncRetrying(retry=retry_if_exception_type(OUTAGE), wait=wait_random_exponential(0.2, max=cap_s),
                              before_sleep=note, reraise=True)

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from app.domain.dead_letter import DeadLetterRecord, matches, parse
 from app.settings import settings
+from app.topic_io import read_topic
 
 
 @dataclass(frozen=True)
@@ -53,33 +54,11 @@ class Letter:
                 **self.record.model_dump(mode="json", exclude_none=True)}
 
 
-async def read_letters(bootstrap: str, *, contains: str = "") -> list[Letter]:
+async def read_letters(bootstrap: str, *, contains: str = "", timeout_s: float = 60.0) -> list[Letter]:
     """Every dead letter on the DLQ topic (from the start to the current end), filtered by reason text."""
-    topic = settings.topic("lock.dlq")
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    letters: list[Letter] = []
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or await _partitions(
-            consumer, topic)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        while remaining:
-            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                for record in records:
-                    letters.append(Letter(record.partition, record.offset, parse(record.value or b"{}")))
-                    if record.offset >= ends[tp] - 1:
-                        remaining.discard(tp)
-    finally:
-        await consumer.stop()
+    records = await read_topic(bootstrap, settings.topic("lock.dlq"), timeout_s=timeout_s)
+    letters = [Letter(record.partition, record.offset, parse(record.value or b"{}")) for record in records]
     return [letter for letter in letters if contains in letter.reason]
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # the topic may be unknown to a fresh client
-    return consumer.partitions_for_topic(topic) or set()
 
 
 def replay_value(letter: Letter, original: bytes) -> bytes:

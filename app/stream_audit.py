@@ -14,13 +14,13 @@ from typing import TypeVar
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel, ValidationError
 
-from app.audit.anchors import TopicRecord, read_topic
 from app.dlq import read_letters
 from app.domain.lock_saga import LockSaga
 from app.domain.reservation import ReservationEvent
 from app.domain.stay import Stay
 from app.domain.stream_audit import Difference, find_differences
 from app.settings import settings
+from app.topic_io import TopicRecord, read_topic
 
 M = TypeVar("M", bound=BaseModel)
 

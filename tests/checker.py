@@ -39,10 +39,10 @@ import httpx
 import typer
 
 from adapters.postgres.directory import load_directory_file, property_from_file
-from app.audit.anchors import read_topic
 from app.domain.directory import PropertyDirectory
 from app.domain.reservation import ENDING_EVENTS, ReservationEvent
 from app.domain.stay_times import PropertyTimes
+from app.topic_io import read_topic
 
 LABEL_PREFIX = "lis-"
 PROBLEMS = ("duplicates", "missing", "unrevoked", "wrong_window", "wrong_kind", "orphans", "shared_cards")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from app.devstack.stack import Stack
+from tests.pipeline import Pipeline
 
 
 @pytest.fixture(scope="session")
@@ -14,6 +16,23 @@ async def stack() -> AsyncIterator[Stack]:
     """Kafka (KRaft, official jars) + PostgreSQL (migrated, app role) for the whole session; external ones when
     ``KAFKA_BOOTSTRAP_SERVERS`` / ``DATABASE_URL`` are set."""
     running = await Stack.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+async def pipeline(request: pytest.FixtureRequest) -> AsyncIterator[Pipeline]:
+    """The one pipeline fixture of the e2e and chaos tests: a sandboxed property, its directory, topics and a worker,
+    shaped by the module's or test's ``@pytest.mark.pipeline(rooms=…, worker_env=…, stack="stack")`` and, for an
+    indirect parametrization, by ``request.param`` (a dict of the same options); stopped after the test."""
+    options: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("pipeline"))):  # the closest marker wins
+        options.update(marker.kwargs)
+    options.update(getattr(request, "param", {}))
+    running_stack: Stack = request.getfixturevalue(options.pop("stack", "stack"))
+    running = await Pipeline(running_stack, **options).start()
     try:
         yield running
     finally:

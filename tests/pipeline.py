@@ -51,10 +51,16 @@ class Pipeline:
     time_zone: str = "Europe/Berlin"  # the property's, in the directory
     web_port: int = 0  # the current worker's Faust web server (ops views)
     vendor_proxy: FaultProxy | None = None  # when set, the worker reaches the TTLock sandbox through it
+    ledger: bool = False  # workers append each processed offset to ``ledger_path`` (LIS_PROCESSED_LEDGER)
 
     @property
     def tenant(self) -> str:
         return self.prefix.rstrip(".")
+
+    @property
+    def ledger_path(self) -> Path:
+        """The processed-offset file the workers append to when ``ledger`` is set."""
+        return self.stack.root / f"{self.tenant}-processed.txt"
 
     @property
     def app_id(self) -> str:
@@ -100,6 +106,8 @@ class Pipeline:
         await load_directory(self.stack.database_url, path, self.stack.keys)
         path.unlink()
         await self.stack.ensure_topics(self.prefix)
+        if self.ledger:
+            self.worker_env = {**self.worker_env, "LIS_PROCESSED_LEDGER": str(self.ledger_path)}
         self.start_worker()
         return self
 

@@ -20,7 +20,7 @@ import typer
 
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool
-from app.audit.anchors import Anchored, AnchorFile, latest_anchored, publish_checkpoint, read_topic, topic_sender
+from app.audit.anchors import Anchored, AnchorFile, latest_anchored, publish_checkpoint
 from app.audit.checkpoint import VerifierKey
 from app.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from app.audit.signing_keys import SigningKeyStore
@@ -28,6 +28,7 @@ from app.audit.verify import Verdict, verify_tenant
 from app.devstack.dr_drill import DrillReport, run_drill
 from app.devstack.pitr import BaseBackup, Cluster, RecoveryTarget
 from app.settings import settings
+from app.topic_io import read_topic, topic_sender
 
 audit_cli = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log: checkpoints, proofs, verify.")
 dr_cli = typer.Typer(no_args_is_help=True, help="Disaster recovery: PostgreSQL point-in-time restore drill.")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 VENDORS = ("ttlock", "salto", "wiegand")  # the entries of tests/contract/conftest.py HARNESSES
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_SUITE = ("tests/contract/test_lock_port_contract.py", "tests/contract/test_lock_port_faults.py")
 _RUN_TIMEOUT_S = 900
 

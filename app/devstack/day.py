@@ -18,7 +18,7 @@ from app.devstack.stack import Stack, provision_ttlock
 from app.devstack.vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
 from app.directory_load import load_directory
 from app.domain.directory import DirectoryLock, PropertyDirectory
-from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step
+from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step_lock_saga
 from app.domain.stay import Stay, step_stay
 from app.infra.ports import free_port
 
@@ -60,12 +60,13 @@ def expected_outcomes(events: list[TimedEvent], directory: PropertyDirectory) ->
         locks = directory.locks_for_stay(event.rooms) if event.rooms else []
         stays[event.stay_id], commands = step_stay(stays.get(event.stay_id), event, locks, None)
         for command in commands:
-            saga, outputs = step(sagas.get(command.lock.key) or new_saga(command.lock), command, event.occurred_at)
+            saga = sagas.get(command.lock.key) or new_saga(command.lock)
+            saga, outputs = step_lock_saga(saga, command, event.occurred_at)
             for call in outputs:
                 assert isinstance(call, VendorCall)
                 outcome = VendorOutcome(action=call.action, stay=call.record.stay, ok=True, vendor_ref="ref",
                                         idempotency_key=call.record.idempotency_key)
-                saga, settled = step(saga, outcome, event.occurred_at)
+                saga, settled = step_lock_saga(saga, outcome, event.occurred_at)
                 total += len(settled)
             sagas[command.lock.key] = saga
     return total

@@ -15,11 +15,12 @@ from typing import Any
 
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool
-from app.audit.anchors import Anchored, TopicRecord, read_topic
+from app.audit.anchors import Anchored
 from app.audit.checkpoint import VerifierKey
 from app.audit.leaves import AuditLeaf, audit_leaf
 from app.audit.verify import Verdict, verify_tenant
 from app.devstack.pitr import BaseBackup, Cluster, RecoveryPoint, RecoveryTarget
+from app.topic_io import TopicRecord, read_topic
 
 REPLAY_BATCH = 1000
 

@@ -1,4 +1,4 @@
-"""The per-lock saga as a pure step function: ``step(saga, input, now) -> (saga, outputs)``.
+"""The per-lock saga as a pure step function: ``step_lock_saga(saga, input, now) -> (saga, outputs)``.
 
 The saga of one lock holds one record per stay. A command first records its intent and idempotency key (status
 ``issuing``/``revoking``/``updating``) and asks for a vendor call; the call's outcome settles the record and produces
@@ -104,7 +104,7 @@ Output = VendorCall | LockEvent | DeadLetter
 Input = LockCommand | RetryDue | VendorOutcome
 
 
-def step(saga: LockSaga, item: Input, now: datetime, policy: RetryPolicy | None = None
+def step_lock_saga(saga: LockSaga, item: Input, now: datetime, policy: RetryPolicy | None = None
          ) -> tuple[LockSaga, list[Output]]:
     """Advance one lock's saga by one command, retry tick or vendor outcome."""
     if isinstance(item, LockCommand):

@@ -1,5 +1,5 @@
-"""What vendors tell us about a lock, and the pure step that applies it: ``step(condition, webhook) -> (condition,
-events)``.
+"""What vendors tell us about a lock, and the pure step that applies it:
+``step_lock_status(condition, webhook) -> (condition, events)``.
 
 The ingress turns every verified vendor callback into one :class:`VendorWebhook` on ``vendor.webhooks`` (keyed by the
 lock); the webhook agent keeps one :class:`LockCondition` per lock and emits canonical :class:`LockStatusEvent` s on
@@ -104,7 +104,8 @@ class LockCondition(Frozen):
         return None if self.battery_percent is None else self.battery_percent < LOW_BATTERY_PERCENT
 
 
-def step(condition: LockCondition | None, webhook: VendorWebhook) -> tuple[LockCondition, list[LockStatusEvent]]:
+def step_lock_status(condition: LockCondition | None, webhook: VendorWebhook
+                     ) -> tuple[LockCondition, list[LockStatusEvent]]:
     """Apply one webhook to the lock's condition; the events to emit, in the order of the webhook's reports."""
     current = condition or LockCondition()
     if webhook.webhook_id in current.seen_webhooks:

@@ -15,7 +15,7 @@ from app.domain.breaker import BreakerSettings
 from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity
 from app.domain.errors import DuplicateCredential
 from app.domain.lock_event import LockAction, LockCommand
-from app.domain.lock_saga import CredentialRecord, CredentialStatus, RetryPolicy, VendorCall, new_saga, step
+from app.domain.lock_saga import CredentialRecord, CredentialStatus, RetryPolicy, VendorCall, new_saga, step_lock_saga
 from app.vendor_calls import RetrySettings, VendorCaller
 from tests.contract.harness import FixedMaterial, VendorHarness
 
@@ -146,17 +146,18 @@ async def test_a_checkout_after_an_issue_failed_whose_issue_landed_late_revokes_
     # Lands after the client gave up; on Salto, on the step that puts the user on the door.
     only = "POST /api/v1/users/{id}/accessrights" if vendor_port.vendor == "salto" else None
     await vendor_port.inject("timeout", rate=1.0, count=1, latency_ms=1000, only=only)
-    saga, [call] = step(new_saga(lock), command, now, policy)
-    saga, _ = step(saga, await caller.carry_out(port, lock, call, derived_secret(vendor_port, kind)), now, policy)
+    saga, [call] = step_lock_saga(new_saga(lock), command, now, policy)
+    outcome = await caller.carry_out(port, lock, call, derived_secret(vendor_port, kind))
+    saga, _ = step_lock_saga(saga, outcome, now, policy)
     assert saga.credentials["t/p/late"].status is CredentialStatus.ISSUE_FAILED
     await asyncio.sleep(1.2)
     landed = await vendor_port.sandbox_credentials(lock, include_cloud_only=True)
     assert len(landed) == 1, "the late issue did not land: nothing proven"
 
     checkout = command.model_copy(update={"action": LockAction.REVOKE, "sequence": 2, "validity": None})
-    saga, calls = step(saga, checkout, now, policy)
+    saga, calls = step_lock_saga(saga, checkout, now, policy)
     assert calls, "a checkout of an issue_failed record made no vendor call"
-    saga, _ = step(saga, await caller.carry_out(port, lock, calls[0], derived_secret(vendor_port, kind)), now,
+    saga, _ = step_lock_saga(saga, await caller.carry_out(port, lock, calls[0], derived_secret(vendor_port, kind)), now,
                         policy)
     assert saga.credentials["t/p/late"].status is CredentialStatus.REVOKED
     left = await vendor_port.sandbox_credentials(lock, include_cloud_only=True)

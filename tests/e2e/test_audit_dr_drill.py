@@ -25,9 +25,9 @@ from app.devstack.stack import Stack
 from tests.e2e.test_audit_trail import sunk
 from tests.pipeline import Pipeline, distinct
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-
 BATCH = 4  # reservations per phase: before the backup, before the recovery point, after it
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.pipeline(rooms=3 * BATCH, stack="archived_stack")]
 
 
 @pytest.fixture
@@ -43,15 +43,6 @@ async def archived_stack(stack: Stack) -> AsyncIterator[Stack]:
     finally:
         own.stop()
         shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-async def pipeline(archived_stack: Stack) -> AsyncIterator[Pipeline]:
-    running = await Pipeline(archived_stack, rooms=3 * BATCH).start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def lis(pipeline: Pipeline, *args: str, timeout_s: float = 60) -> subprocess.CompletedProcess[str]:

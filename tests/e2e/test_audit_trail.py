@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,27 +17,17 @@ from aiokafka import AIOKafkaProducer
 
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool
-from app.audit.anchors import read_topic
 from app.audit.checkpoint import open_checkpoint, parse_vkey
 from app.audit.leaves import audit_leaf
 from app.audit.merkle import leaf_hash, verify_inclusion
-from app.devstack.stack import Stack
 from app.domain.reservation import ReservationEvent
+from app.topic_io import read_topic
 from tests.pipeline import Pipeline, distinct
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-
 ROOMS = 20
-
-
-@pytest.fixture
-async def pipeline(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Pipeline]:
-    monkeypatch.setenv("LIS_AUDIT_CHECKPOINT_S", "2")  # the worker's checkpoint timer, inherited by its process
-    running = await Pipeline(stack, rooms=ROOMS).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+# LIS_AUDIT_CHECKPOINT_S: the worker's checkpoint timer, fast enough for a test.
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.pipeline(rooms=ROOMS, worker_env={"LIS_AUDIT_CHECKPOINT_S": "2"})]
 
 
 def lis(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:

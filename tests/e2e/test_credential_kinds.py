@@ -5,29 +5,19 @@ and checkout — judged by the history checker on the sandboxes' journals."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.devstack.stack import Stack
 from app.domain.reservation import ReservationEvent
 from tests.checker import fetch_journals
 from tests.pipeline import Pipeline, distinct
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.pipeline(rooms=30, salto_rooms=10, wiegand_rooms=10)]
 
 SALTO, WIEGAND, TTLOCK = range(1, 11), range(11, 21), range(21, 31)  # rooms 101-110, 111-120, 121-130
 START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)  # cards still valid
-
-
-@pytest.fixture
-async def pipeline(stack: Stack) -> AsyncIterator[Pipeline]:
-    running = await Pipeline(stack, rooms=30, salto_rooms=10, wiegand_rooms=10).start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def account(n: int) -> str:

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.devstack.stack import Stack
 from tests.pipeline import Pipeline, distinct
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 FAST_RETRIES = {"LIS_RETRY_BASE_S": "0.2", "LIS_RETRY_CAP_S": "0.5", "LIS_RETRY_MAX_ATTEMPTS": "3",
                 "LIS_RETRY_SCAN_S": "0.2", "LIS_BREAKER_MIN_CALLS": "1000"}
-
-
-@pytest.fixture
-async def pipeline(stack: Stack) -> AsyncIterator[Pipeline]:
-    running = await Pipeline(stack, rooms=3, worker_env=FAST_RETRIES).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.pipeline(rooms=3, worker_env=FAST_RETRIES)]
 
 
 async def test_exhausted_issue_is_dead_lettered_and_replayed_once_the_vendor_is_back(pipeline: Pipeline) -> None:

@@ -4,29 +4,18 @@ and a second shift revoking the first master only where the new one is live."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from app.devstack.stack import Stack
 from tests.pipeline import Pipeline
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 LOCKS = 1000
 OFFLINE = [f"door-{n}" for n in range(7, LOCKS + 1, 33)][:30]
 FAST_RETRIES = {"LIS_RETRY_BASE_S": "0.2", "LIS_RETRY_CAP_S": "0.5", "LIS_RETRY_MAX_ATTEMPTS": "3",
                 "LIS_RETRY_SCAN_S": "0.2", "LIS_BREAKER_MIN_CALLS": "100000"}
-
-
-@pytest.fixture
-async def pipeline(stack: Stack) -> AsyncIterator[Pipeline]:
-    running = await Pipeline(stack, rooms=LOCKS, worker_env=FAST_RETRIES).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.pipeline(rooms=LOCKS, worker_env=FAST_RETRIES)]
 
 
 def progress_of(shift_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:

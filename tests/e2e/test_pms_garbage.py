@@ -9,30 +9,16 @@ import hashlib
 import json
 import os
 import random
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.devstack.stack import Stack
 from tests.pipeline import Pipeline, distinct
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 SEED = int(os.environ.get("LIS_GARBAGE_SEED", "20261202"))
 GARBAGE, VALID = 30, 10
 MAX_BYTES = 5 * 1024 * 1024
-
-
-@pytest.fixture
-async def pipeline(stack: Stack) -> AsyncIterator[Pipeline]:
-    env = {"LIS_PROCESSED_LEDGER": str(stack.root / f"garbage-{SEED}-{os.getpid()}.txt")}
-    running = await Pipeline(stack, rooms=VALID, worker_env=env).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.pipeline(rooms=VALID, ledger=True)]
 
 
 def garbage(rng: random.Random, valid: bytes) -> bytes:
@@ -55,7 +41,7 @@ async def test_every_random_payload_is_processed_or_dead_lettered_and_the_worker
 
     issued = await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= VALID)
     assert len(distinct(issued, "key.issued")) == VALID
-    ledger = Path(pipeline.worker_env["LIS_PROCESSED_LEDGER"])
+    ledger = pipeline.ledger_path
     skipped = await pipeline.unprocessed_offsets(ledger, ["pms.reservations"])
     assert skipped == {}, f"records neither processed nor dead-lettered: {skipped}"
 

@@ -5,30 +5,19 @@ journals by the history checker."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
 from adapters.postgres.pool import create_pool
 from adapters.registry import VendorPorts
-from app.devstack.stack import Stack
 from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity
 from tests.pipeline import Pipeline, distinct
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-
 ROOMS = 12  # doors 1-4 on Salto, 5-12 on TTLock
 PLANTED = "lis-feedfacecafebeef"
-
-
-@pytest.fixture
-async def pipeline(stack: Stack) -> AsyncIterator[Pipeline]:
-    running = await Pipeline(stack, rooms=ROOMS, salto_rooms=4).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.pipeline(rooms=ROOMS, salto_rooms=4)]
 
 
 async def test_reconcile_reports_exactly_what_was_changed_behind_its_back_and_repairs_it(pipeline: Pipeline) -> None:

@@ -15,27 +15,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from app.audit.anchors import read_topic
-from app.devstack.stack import Stack
+from app.topic_io import read_topic
 from tests.pipeline import Pipeline, distinct
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
-
 ROOMS = 6
-
-
-@pytest.fixture
-async def pipeline(stack: Stack) -> AsyncIterator[Pipeline]:
-    running = await Pipeline(stack, rooms=ROOMS).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300),
+              pytest.mark.pipeline(rooms=ROOMS)]
 
 
 def audit_stream(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:

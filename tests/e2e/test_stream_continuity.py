@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,24 +18,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
-from app.devstack.stack import Stack
 from tests.pipeline import Pipeline, distinct
-
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 
 ROOMS = 60
 PARTITIONS = 4
-
-
-@pytest.fixture
-async def pipeline(stack: Stack, request: pytest.FixtureRequest) -> AsyncIterator[Pipeline]:
-    running = Pipeline(stack, rooms=ROOMS)
-    running.worker_env = {"LIS_CONTINUITY_SCAN_S": str(request.param)}
-    await running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300),
+              pytest.mark.pipeline(rooms=ROOMS)]
 
 
 async def commit_past_everything(pipeline: Pipeline, topic: str, timeout_s: float = 90) -> dict[int, int]:
@@ -123,11 +110,12 @@ async def run_commit_past(pipeline: Pipeline, *, publish_after_restart: bool) ->
     assert holes >= 1, "the keys came back but the worker counted no repaired hole: was the fault injected?"
 
 
-@pytest.mark.parametrize("pipeline", [600], indirect=True)  # the idle check never runs: the next record finds it
+# The idle check never runs: the next record finds it.
+@pytest.mark.parametrize("pipeline", [{"worker_env": {"LIS_CONTINUITY_SCAN_S": "600"}}], indirect=True)
 async def test_a_hole_committed_past_is_found_by_the_next_record_and_re_read(pipeline: Pipeline) -> None:
     await run_commit_past(pipeline, publish_after_restart=True)
 
 
-@pytest.mark.parametrize("pipeline", [1], indirect=True)
+@pytest.mark.parametrize("pipeline", [{"worker_env": {"LIS_CONTINUITY_SCAN_S": "1"}}], indirect=True)
 async def test_a_hole_committed_past_on_an_idle_partition_is_found_by_the_ledger_check(pipeline: Pipeline) -> None:
     await run_commit_past(pipeline, publish_after_restart=False)

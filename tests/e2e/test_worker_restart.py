@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.devstack.stack import Stack
 from tests.pipeline import Pipeline, distinct
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-
 ROOMS = 100
-
-
-@pytest.fixture
-async def pipeline(stack: Stack) -> AsyncIterator[Pipeline]:
-    running = await Pipeline(stack, rooms=ROOMS).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.pipeline(rooms=ROOMS)]
 
 
 async def test_worker_killed_mid_stream_neither_duplicates_nor_loses_a_credential(pipeline: Pipeline) -> None:

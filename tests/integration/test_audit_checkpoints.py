@@ -13,20 +13,14 @@ import pytest
 
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool
-from app.audit.anchors import (
-    AnchorFile,
-    CheckpointRefusedError,
-    origin_for,
-    publish_checkpoint,
-    read_topic,
-    topic_sender,
-)
+from app.audit.anchors import AnchorFile, CheckpointRefusedError, origin_for, publish_checkpoint
 from app.audit.checkpoint import open_checkpoint, verify_note
 from app.audit.leaves import AuditLeaf
 from app.audit.merkle import leaf_hash, nodes_to_store_after_append
 from app.audit.signing_keys import SigningKeyStore
 from app.audit.verify import verify_tenant
 from app.devstack.stack import Stack
+from app.topic_io import read_topic, topic_sender
 from tests.integration.test_audit_tamper import superuser_edit
 from tests.unit.test_audit_leaves import leaves_of
 

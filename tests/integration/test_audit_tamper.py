@@ -19,10 +19,11 @@ import pytest
 
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool
-from app.audit.anchors import AnchorFile, publish_checkpoint, topic_sender
+from app.audit.anchors import AnchorFile, publish_checkpoint
 from app.audit.signing_keys import SigningKeyStore
 from app.audit.verify import Verdict, verify_tenant
 from app.devstack.stack import Stack
+from app.topic_io import topic_sender
 from tests.unit.test_audit_leaves import leaves_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]

@@ -16,7 +16,7 @@ from app.domain.lock_saga import (
     VendorOutcome,
     due_retries,
     new_saga,
-    step,
+    step_lock_saga,
 )
 from tests.builders import command, lock
 
@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 def run(saga: LockSaga, *items: object) -> tuple[LockSaga, list[object]]:
     outputs: list[object] = []
     for item in items:
-        saga, out = step(saga, item, NOW)  # type: ignore[arg-type]
+        saga, out = step_lock_saga(saga, item, NOW)  # type: ignore[arg-type]
         outputs.extend(out)
     return saga, outputs
 
@@ -37,13 +37,13 @@ def settle(saga: LockSaga, call: VendorCall, ok: bool = True, ref: str | None = 
 
 
 def issued_saga() -> LockSaga:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, _ = step(saga, settle(saga, call), NOW)  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step_lock_saga(saga, settle(saga, call), NOW)  # type: ignore[arg-type]
     return saga
 
 
 def test_issue_records_intent_before_asking_for_the_vendor_call() -> None:
-    saga, outputs = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, outputs = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
     record = saga.credentials["t1/p1/R1"]
     assert record.status is CredentialStatus.ISSUING
     assert record.idempotency_key == "t1/eu-west/door-101|t1/p1/R1|1"
@@ -69,15 +69,15 @@ def test_commands_that_change_nothing_make_no_vendor_call(status_after: str, sec
                                                           expected_outputs: list[object]) -> None:
     saga = issued_saga()
     assert saga.credentials["t1/p1/R1"].status.value == status_after
-    _, outputs = step(saga, second, NOW)  # type: ignore[arg-type]
+    _, outputs = step_lock_saga(saga, second, NOW)  # type: ignore[arg-type]
     assert outputs == expected_outputs
 
 
 @pytest.mark.parametrize("action", [LockAction.ISSUE, LockAction.REVOKE, LockAction.UPDATE])
 def test_replay_of_an_in_flight_intent_asks_to_reconcile_not_to_act_blindly(action: LockAction) -> None:
-    saga, (first,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, (first,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
     assert isinstance(first, VendorCall)
-    _, (again,) = step(saga, command(action, sequence=1), NOW)
+    _, (again,) = step_lock_saga(saga, command(action, sequence=1), NOW)
     assert isinstance(again, VendorCall)
     assert again.reconcile is True
     assert again.action is LockAction.ISSUE
@@ -85,65 +85,65 @@ def test_replay_of_an_in_flight_intent_asks_to_reconcile_not_to_act_blindly(acti
 
 
 def test_revoke_of_an_issued_credential_calls_the_vendor_with_its_ref() -> None:
-    saga, (call,) = step(issued_saga(), command(LockAction.REVOKE, sequence=2), NOW)
+    saga, (call,) = step_lock_saga(issued_saga(), command(LockAction.REVOKE, sequence=2), NOW)
     assert isinstance(call, VendorCall)
     assert call.action is LockAction.REVOKE
     assert call.record.vendor_ref == "passcode:1"
-    saga, (event,) = step(saga, settle(saga, call, ref=None), NOW)
+    saga, (event,) = step_lock_saga(saga, settle(saga, call, ref=None), NOW)
     assert isinstance(event, LockEvent)
     assert event.type is LockEventType.KEY_REVOKED
     assert saga.credentials["t1/p1/R1"].status is CredentialStatus.REVOKED
 
 
 def test_revoke_before_any_issue_leaves_a_tombstone_that_blocks_the_late_issue() -> None:
-    saga, outputs = step(new_saga(lock()), command(LockAction.REVOKE, sequence=2), NOW)
+    saga, outputs = step_lock_saga(new_saga(lock()), command(LockAction.REVOKE, sequence=2), NOW)
     assert outputs == []
-    _, late = step(saga, command(LockAction.ISSUE, sequence=1), NOW)
+    _, late = step_lock_saga(saga, command(LockAction.ISSUE, sequence=1), NOW)
     assert late == []
 
 
 def test_failed_issue_emits_issue_failed_with_the_cause_and_is_not_retried_by_a_duplicate() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, (event, letter) = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, (event, letter) = step_lock_saga(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
     assert isinstance(event, LockEvent)
     assert event.type is LockEventType.KEY_ISSUE_FAILED
     assert isinstance(letter, DeadLetter)
     assert letter.command.action is LockAction.ISSUE
     assert "vendor_unavailable" in letter.reason
     assert "vendor_unavailable" in event.cause
-    _, again = step(saga, command(LockAction.ISSUE), NOW)
+    _, again = step_lock_saga(saga, command(LockAction.ISSUE), NOW)
     assert again == []
 
 
 def test_a_checkout_of_a_failed_issue_looks_on_the_lock_and_revokes_what_landed() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, _ = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
-    saga, (revoke,) = step(saga, command(LockAction.REVOKE, sequence=2), NOW)
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step_lock_saga(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    saga, (revoke,) = step_lock_saga(saga, command(LockAction.REVOKE, sequence=2), NOW)
     assert isinstance(revoke, VendorCall)
     assert (revoke.action, revoke.reconcile) == (LockAction.REVOKE, True)
     assert saga.credentials["t1/p1/R1"].status is CredentialStatus.REVOKING
 
 
 def test_a_checkout_of_an_issued_key_revokes_the_ref_it_knows() -> None:
-    _, (revoke,) = step(issued_saga(), command(LockAction.REVOKE, sequence=2), NOW)
+    _, (revoke,) = step_lock_saga(issued_saga(), command(LockAction.REVOKE, sequence=2), NOW)
     assert isinstance(revoke, VendorCall)
     assert (revoke.action, revoke.reconcile) == (LockAction.REVOKE, False)
 
 
 def test_a_replayed_issue_looks_on_the_lock_first() -> None:
-    _, (call,) = step(new_saga(lock()), command(LockAction.ISSUE).model_copy(update={"replay": True}), NOW)
+    _, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE).model_copy(update={"replay": True}), NOW)
     assert isinstance(call, VendorCall)
     assert call.reconcile
 
 
 def test_update_changes_validity_only_when_the_vendor_confirms() -> None:
-    saga, (call,) = step(issued_saga(), command(LockAction.UPDATE, sequence=2, nights=4), NOW)
+    saga, (call,) = step_lock_saga(issued_saga(), command(LockAction.UPDATE, sequence=2, nights=4), NOW)
     assert isinstance(call, VendorCall)
     before = saga.credentials["t1/p1/R1"].validity
-    failed, (event, _) = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    failed, (event, _) = step_lock_saga(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
     assert event.type is LockEventType.KEY_UPDATE_FAILED  # type: ignore[union-attr]
     assert failed.credentials["t1/p1/R1"].validity == before
-    done, (event,) = step(saga, settle(saga, call, ref="passcode:1"), NOW)
+    done, (event,) = step_lock_saga(saga, settle(saga, call, ref="passcode:1"), NOW)
     assert event.type is LockEventType.KEY_UPDATED  # type: ignore[union-attr]
     assert done.credentials["t1/p1/R1"].validity == call.record.requested_validity
 
@@ -151,16 +151,16 @@ def test_update_changes_validity_only_when_the_vendor_confirms() -> None:
 def test_event_ids_are_stable_across_replays_so_consumers_can_deduplicate() -> None:
     first = run(new_saga(lock()), command(LockAction.ISSUE))
     saga, (call,) = first
-    _, (event_a,) = step(saga, settle(saga, call), NOW)  # type: ignore[arg-type]
-    _, (event_b,) = step(saga, settle(saga, call), NOW)  # type: ignore[arg-type]
+    _, (event_a,) = step_lock_saga(saga, settle(saga, call), NOW)  # type: ignore[arg-type]
+    _, (event_b,) = step_lock_saga(saga, settle(saga, call), NOW)  # type: ignore[arg-type]
     assert event_a.event_id == event_b.event_id  # type: ignore[union-attr]
 
 
 def test_outcome_for_a_superseded_intent_is_ignored() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
     stale = VendorOutcome(action=LockAction.ISSUE, stay="t1/p1/R1", idempotency_key="other", ok=True,
                           vendor_ref="passcode:9")
-    unchanged, outputs = step(saga, stale, NOW)
+    unchanged, outputs = step_lock_saga(saga, stale, NOW)
     assert outputs == []
     assert unchanged == saga
     assert isinstance(call, VendorCall)
@@ -172,8 +172,8 @@ def transient(call: VendorCall, delay: float = 5.0) -> VendorOutcome:
 
 
 def test_a_retryable_failure_schedules_a_delayed_retry_instead_of_failing() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, outputs = step(saga, transient(call), NOW)  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, outputs = step_lock_saga(saga, transient(call), NOW)  # type: ignore[arg-type]
     record = saga.credentials["t1/p1/R1"]
     assert outputs == []
     assert record.status is CredentialStatus.ISSUING
@@ -181,23 +181,23 @@ def test_a_retryable_failure_schedules_a_delayed_retry_instead_of_failing() -> N
     assert record.retry_at == NOW + timedelta(seconds=5)
     assert due_retries(saga, NOW) == []
     (due,) = due_retries(saga, NOW + timedelta(seconds=5))
-    saga, (retry,) = step(saga, due, NOW)
+    saga, (retry,) = step_lock_saga(saga, due, NOW)
     assert isinstance(retry, VendorCall)
     assert retry.reconcile is True, "a retry after a timeout must look on the lock first"
-    _, again = step(saga, due, NOW)
+    _, again = step_lock_saga(saga, due, NOW)
     assert again == [], "a duplicate retry tick must not call the vendor twice"
 
 
 def test_issue_gives_up_after_max_attempts_with_a_failure_event_and_a_dead_letter() -> None:
     policy = RetryPolicy(max_attempts=3)
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
     outputs: list[object] = []
     for _ in range(3):
-        saga, outputs = step(saga, transient(call), NOW, policy)  # type: ignore[arg-type]
+        saga, outputs = step_lock_saga(saga, transient(call), NOW, policy)  # type: ignore[arg-type]
         if outputs:
             break
         (due,) = due_retries(saga, NOW + timedelta(minutes=1))
-        saga, (call,) = step(saga, due, NOW, policy)  # type: ignore[assignment]
+        saga, (call,) = step_lock_saga(saga, due, NOW, policy)  # type: ignore[assignment]
     event, letter = outputs
     assert event.type is LockEventType.KEY_ISSUE_FAILED  # type: ignore[attr-defined]
     assert isinstance(letter, DeadLetter)
@@ -207,26 +207,26 @@ def test_issue_gives_up_after_max_attempts_with_a_failure_event_and_a_dead_lette
 
 def test_a_revoke_never_gives_up_it_alerts_once_and_keeps_retrying() -> None:
     policy = RetryPolicy(max_attempts=2)
-    saga, (call,) = step(issued_saga(), command(LockAction.REVOKE, sequence=2), NOW)
+    saga, (call,) = step_lock_saga(issued_saga(), command(LockAction.REVOKE, sequence=2), NOW)
     alerts = []
     for _ in range(4):
-        saga, outputs = step(saga, transient(call), NOW, policy)  # type: ignore[arg-type]
+        saga, outputs = step_lock_saga(saga, transient(call), NOW, policy)  # type: ignore[arg-type]
         alerts.extend(outputs)
         (due,) = due_retries(saga, NOW + timedelta(minutes=1))
-        saga, (call,) = step(saga, due, NOW, policy)  # type: ignore[assignment]
+        saga, (call,) = step_lock_saga(saga, due, NOW, policy)  # type: ignore[assignment]
     assert [type(a).__name__ for a in alerts] == ["LockEvent", "DeadLetter"]
     assert alerts[0].type is LockEventType.KEY_REVOKE_FAILED  # type: ignore[attr-defined]
     assert saga.credentials["t1/p1/R1"].status is CredentialStatus.REVOKING
 
 
 def test_a_checkout_during_a_pending_issue_retry_is_applied_right_after_the_issue_settles() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, _ = step(saga, transient(call), NOW)  # type: ignore[arg-type]
-    saga, outputs = step(saga, command(LockAction.REVOKE, sequence=2), NOW)
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step_lock_saga(saga, transient(call), NOW)  # type: ignore[arg-type]
+    saga, outputs = step_lock_saga(saga, command(LockAction.REVOKE, sequence=2), NOW)
     assert outputs == [], "the revoke waits: it must not overtake the issue"
     (due,) = due_retries(saga, NOW + timedelta(seconds=5))
-    saga, (retry,) = step(saga, due, NOW)
-    saga, outputs = step(saga, settle(saga, retry), NOW)  # type: ignore[arg-type]
+    saga, (retry,) = step_lock_saga(saga, due, NOW)
+    saga, outputs = step_lock_saga(saga, settle(saga, retry), NOW)  # type: ignore[arg-type]
     issued, revoke = outputs
     assert issued.type is LockEventType.KEY_ISSUED  # type: ignore[union-attr]
     assert isinstance(revoke, VendorCall)
@@ -235,44 +235,44 @@ def test_a_checkout_during_a_pending_issue_retry_is_applied_right_after_the_issu
 
 
 def test_dead_letter_replay_tries_a_failed_issue_again() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, (_, letter) = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, (_, letter) = step_lock_saga(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
     assert isinstance(letter, DeadLetter)
-    _, outputs = step(saga, letter.command.model_copy(update={"replay": True}), NOW)
+    _, outputs = step_lock_saga(saga, letter.command.model_copy(update={"replay": True}), NOW)
     (again,) = outputs
     assert isinstance(again, VendorCall)
     assert again.action is LockAction.ISSUE
 
 
 def test_retry_ticks_for_superseded_attempts_are_ignored() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, _ = step(saga, transient(call), NOW)  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step_lock_saga(saga, transient(call), NOW)  # type: ignore[arg-type]
     stale = RetryDue(lock=lock(), stay="t1/p1/R1", idempotency_key=call.record.idempotency_key, attempt=0,
                      due_at=NOW - timedelta(minutes=5))
-    assert step(saga, stale, NOW)[1] == []
+    assert step_lock_saga(saga, stale, NOW)[1] == []
 
 
 def test_a_record_rescheduled_later_in_its_life_gets_its_retry_tick_again() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
-    saga, _ = step(saga, transient(call), NOW)  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, _ = step_lock_saga(saga, transient(call), NOW)  # type: ignore[arg-type]
     (first,) = due_retries(saga, NOW + timedelta(seconds=5))
-    saga, (retry,) = step(saga, first, NOW)
-    saga, _ = step(saga, settle(saga, retry), NOW)  # type: ignore[arg-type]
-    saga, (revoke,) = step(saga, command(LockAction.REVOKE, sequence=2), NOW)
+    saga, (retry,) = step_lock_saga(saga, first, NOW)
+    saga, _ = step_lock_saga(saga, settle(saga, retry), NOW)  # type: ignore[arg-type]
+    saga, (revoke,) = step_lock_saga(saga, command(LockAction.REVOKE, sequence=2), NOW)
     later = NOW + timedelta(minutes=1)
-    saga, _ = step(saga, transient(revoke), later)  # type: ignore[arg-type]
+    saga, _ = step_lock_saga(saga, transient(revoke), later)  # type: ignore[arg-type]
     (second,) = due_retries(saga, later + timedelta(seconds=5))
     assert second.attempt == first.attempt, "same attempt number, different schedule"
     assert second.due_at != first.due_at
-    _, (call_again,) = step(saga, second, later)
+    _, (call_again,) = step_lock_saga(saga, second, later)
     assert isinstance(call_again, VendorCall)
     assert call_again.action is LockAction.REVOKE
 
 
 def test_a_call_refused_by_an_open_breaker_costs_no_attempt() -> None:
-    saga, (call,) = step(new_saga(lock()), command(LockAction.ISSUE), NOW)
+    saga, (call,) = step_lock_saga(new_saga(lock()), command(LockAction.ISSUE), NOW)
     refused = transient(call, delay=12).model_copy(update={"spent_attempt": False, "error_cause": "circuit_open"})
-    saga, outputs = step(saga, refused, NOW, RetryPolicy(max_attempts=1))  # type: ignore[arg-type]
+    saga, outputs = step_lock_saga(saga, refused, NOW, RetryPolicy(max_attempts=1))  # type: ignore[arg-type]
     record = saga.credentials["t1/p1/R1"]
     assert outputs == []
     assert (record.attempts, record.retry_at) == (0, NOW + timedelta(seconds=12))
@@ -285,29 +285,29 @@ def redrive(sequence: int = 1) -> object:
 
 
 def test_a_second_re_drive_never_overwrites_a_checkout_queued_behind_the_first() -> None:
-    saga, (call,) = step(issued_saga(), redrive(), NOW)  # type: ignore[arg-type]
-    saga, _ = step(saga, transient(call), NOW)  # the re-drive waits for a retry
-    saga, _ = step(saga, command(LockAction.REVOKE, sequence=2), NOW)  # the guest checks out meanwhile
-    saga, outputs = step(saga, redrive(), NOW)  # type: ignore[arg-type]  # another sweep re-drives again
+    saga, (call,) = step_lock_saga(issued_saga(), redrive(), NOW)  # type: ignore[arg-type]
+    saga, _ = step_lock_saga(saga, transient(call), NOW)  # the re-drive waits for a retry
+    saga, _ = step_lock_saga(saga, command(LockAction.REVOKE, sequence=2), NOW)  # the guest checks out meanwhile
+    saga, outputs = step_lock_saga(saga, redrive(), NOW)  # type: ignore[arg-type]  # another sweep re-drives again
     assert outputs == []
     assert saga.credentials["t1/p1/R1"].queued is not None
     assert saga.credentials["t1/p1/R1"].queued.action is LockAction.REVOKE  # type: ignore[union-attr]
 
 
 def test_a_failed_re_drive_of_an_issued_credential_goes_back_to_issued_without_a_failure_event() -> None:
-    saga, (call,) = step(issued_saga(), redrive(), NOW)  # type: ignore[arg-type]
-    saga, outputs = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(issued_saga(), redrive(), NOW)  # type: ignore[arg-type]
+    saga, outputs = step_lock_saga(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
     assert outputs == []
     assert saga.credentials["t1/p1/R1"].status is CredentialStatus.ISSUED
     assert saga.credentials["t1/p1/R1"].vendor_ref == "passcode:1"
-    _, (update,) = step(saga, command(LockAction.UPDATE, sequence=2, nights=4), NOW)
+    _, (update,) = step_lock_saga(saga, command(LockAction.UPDATE, sequence=2, nights=4), NOW)
     assert isinstance(update, VendorCall)
     assert update.action is LockAction.UPDATE, "a later change would issue a second credential"
 
 
 def test_a_failed_update_keeps_the_window_it_asked_for() -> None:
-    saga, (call,) = step(issued_saga(), command(LockAction.UPDATE, sequence=2, nights=4), NOW)
-    saga, _ = step(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(issued_saga(), command(LockAction.UPDATE, sequence=2, nights=4), NOW)
+    saga, _ = step_lock_saga(saga, settle(saga, call, ok=False), NOW)  # type: ignore[arg-type]
     record = saga.credentials["t1/p1/R1"]
     assert record.status is CredentialStatus.ISSUED
     assert record.requested_validity == command(LockAction.UPDATE, nights=4).validity
@@ -315,7 +315,7 @@ def test_a_failed_update_keeps_the_window_it_asked_for() -> None:
 
 def test_a_dead_lettered_mobile_key_issue_keeps_its_sealed_account_for_the_replay() -> None:
     issue = command(LockAction.ISSUE).model_copy(update={"mobile_account": "ab12"})
-    saga, (call,) = step(new_saga(lock()), issue, NOW)
-    _, outputs = step(saga, settle(saga, call, ok=False), NOW, RetryPolicy(max_attempts=1))  # type: ignore[arg-type]
+    saga, (call,) = step_lock_saga(new_saga(lock()), issue, NOW)
+    _, outputs = step_lock_saga(saga, settle(saga, call, ok=False), NOW, RetryPolicy(max_attempts=1))  # type: ignore[arg-type]
     (letter,) = [o for o in outputs if isinstance(o, DeadLetter)]
     assert letter.command.mobile_account == "ab12"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.domain.credential import CredentialKind, IssuedCredential, LockRef, Validity
 from app.domain.lock_event import LockAction
-from app.domain.lock_saga import CredentialRecord, CredentialStatus, LockSaga, VendorCall, step
+from app.domain.lock_saga import CredentialRecord, CredentialStatus, LockSaga, VendorCall, step_lock_saga
 from app.domain.reconcile import Drift, ReconcileLock, find_drift, repairs, verdict
 
 LOCK = LockRef(tenant="acme", region="eu-west", property="p1", lock_id="door-1", vendor="ttlock", vendor_lock_id="1")
@@ -70,7 +70,7 @@ def test_a_repair_re_drives_the_stays_command_and_the_saga_looks_on_the_lock_fir
     [command] = repairs(current, Drift(missing=("R1",)), "run-1", remote=True)
     assert (command.action, command.replay, command.sequence, command.cause) == (LockAction.ISSUE, True, 1,
                                                                                   "reconcile:run-1")
-    after, [call] = step(current, command, START)
+    after, [call] = step_lock_saga(current, command, START)
     assert isinstance(call, VendorCall)
     assert (call.reconcile, call.record.label) == (True, issued.label)
     assert after.credentials["R1"].status is CredentialStatus.ISSUING
@@ -79,7 +79,7 @@ def test_a_repair_re_drives_the_stays_command_and_the_saga_looks_on_the_lock_fir
 def test_a_plain_duplicate_issue_of_an_issued_record_still_changes_nothing() -> None:
     current = saga(record("R1", CredentialStatus.ISSUED, "v1"))
     [command] = repairs(current, Drift(missing=("R1",)), "run-1", remote=True)
-    assert step(current, command.model_copy(update={"replay": False}), START) == (current, [])
+    assert step_lock_saga(current, command.model_copy(update={"replay": False}), START) == (current, [])
 
 
 def test_a_missing_or_drifted_card_is_only_reported_where_cards_are_written_at_a_desk() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.domain.lock_event import LockAction, LockCommand
-from app.domain.lock_saga import LockSaga, new_saga, step
+from app.domain.lock_saga import LockSaga, new_saga, step_lock_saga
 from app.domain.reservation import ReservationEventType as T
 from app.domain.stay import step_stay
 from app.domain.stream_audit import Problem, find_differences
@@ -19,7 +19,7 @@ def sagas_after(*commands: LockCommand) -> dict[str, LockSaga]:
     """The lock sagas once they received ``commands`` (intent recorded, vendor not yet answered)."""
     sagas: dict[str, LockSaga] = {}
     for command in commands:
-        sagas[command.lock.key], _ = step(sagas.get(command.lock.key, new_saga(command.lock)), command, NOW)
+        sagas[command.lock.key], _ = step_lock_saga(sagas.get(command.lock.key, new_saga(command.lock)), command, NOW)
     return sagas
 
 
@@ -64,5 +64,5 @@ def test_the_re_driven_issue_looks_on_the_lock_first() -> None:
     stay, _ = step_stay(None, confirmed, [DOOR_101], "g_1")
     [difference] = find_differences([confirmed], {stay.stay: stay}, {})
     assert difference.lock_command is not None
-    _, [call] = step(new_saga(DOOR_101), difference.lock_command, NOW)
+    _, [call] = step_lock_saga(new_saga(DOOR_101), difference.lock_command, NOW)
     assert call.reconcile  # type: ignore[union-attr]

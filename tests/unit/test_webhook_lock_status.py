@@ -12,7 +12,7 @@ from app.domain.lock_status import (
     VendorEvent,
     VendorEventType,
     VendorWebhook,
-    step,
+    step_lock_status,
 )
 
 T0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
@@ -33,7 +33,7 @@ def apply(*hooks: VendorWebhook) -> tuple[LockCondition, list[tuple[S, object]]]
     condition: LockCondition | None = None
     seen: list[tuple[S, object]] = []
     for hook in hooks:
-        condition, events = step(condition, hook)
+        condition, events = step_lock_status(condition, hook)
         seen += [(e.type, e.online if e.type is S.STATUS_CHANGED else e.credential or e.method) for e in events]
     assert condition is not None
     return condition, seen
@@ -108,8 +108,8 @@ def test_an_unknown_report_is_recorded_not_crashed_on() -> None:
 
 def test_a_redelivered_webhook_changes_nothing_and_emits_nothing() -> None:
     hook = webhook(report(VendorEventType.LOCK_OFFLINE), report(VendorEventType.BATTERY, battery_percent=5))
-    first, events = step(None, hook)
-    again, more = step(first, hook)
+    first, events = step_lock_status(None, hook)
+    again, more = step_lock_status(first, hook)
     assert len(events) == 2
     assert more == []
     assert again == first
@@ -117,8 +117,8 @@ def test_a_redelivered_webhook_changes_nothing_and_emits_nothing() -> None:
 
 def test_event_ids_are_stable_across_redelivery_and_distinct_per_report() -> None:
     hook = webhook(report(VendorEventType.LOCK_OFFLINE), report(VendorEventType.CREDENTIAL_APPLIED, credential="c"))
-    _, first = step(None, hook)
-    _, replayed = step(None, hook)  # e.g. after a crash before the condition was written
+    _, first = step_lock_status(None, hook)
+    _, replayed = step_lock_status(None, hook)  # e.g. after a crash before the condition was written
     assert [e.event_id for e in first] == [e.event_id for e in replayed]
     assert len({e.event_id for e in first}) == 2
     assert all(e.source_webhook_id == "msg_1" and e.lock_id == "door-101" for e in first)
