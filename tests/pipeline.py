@@ -34,6 +34,12 @@ from app.infra.topics import PMS_MAX_RECORD_BYTES
 from tests.checker import Report, check, fetch_journals
 
 
+def fast_retries(**overrides: str) -> dict[str, str]:
+    """Worker settings for delayed retries that fit in a test (0.2 s base, 0.5 s cap, 0.2 s scan), with a test's
+    own overrides: ``fast_retries(LIS_RETRY_MAX_ATTEMPTS="3")``."""
+    return {"LIS_RETRY_BASE_S": "0.2", "LIS_RETRY_CAP_S": "0.5", "LIS_RETRY_SCAN_S": "0.2", **overrides}
+
+
 @dataclass
 class Pipeline:
     stack: Stack

@@ -10,13 +10,13 @@ import pytest
 
 from app.devstack.fault_proxy import Fault, FaultProxy
 from app.devstack.stack import Stack
-from tests.pipeline import Pipeline, distinct
+from tests.pipeline import Pipeline, distinct, fast_retries
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 ROOMS = 20
-FAST_RETRIES = {"LIS_RETRY_BASE_S": "0.5", "LIS_RETRY_CAP_S": "2", "LIS_RETRY_MAX_ATTEMPTS": "40",
-                "LIS_RETRY_SCAN_S": "0.3", "LIS_BREAKER_OPEN_S": "2"}
+FAST_RETRIES = fast_retries(LIS_RETRY_BASE_S="0.5", LIS_RETRY_CAP_S="2", LIS_RETRY_MAX_ATTEMPTS="40",
+                            LIS_RETRY_SCAN_S="0.3", LIS_BREAKER_OPEN_S="2")
 
 
 async def every_guest_holds_exactly_one_key(pipeline: Pipeline) -> None:

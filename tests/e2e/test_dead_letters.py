@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.pipeline import Pipeline, distinct
+from tests.pipeline import Pipeline, distinct, fast_retries
 
-FAST_RETRIES = {"LIS_RETRY_BASE_S": "0.2", "LIS_RETRY_CAP_S": "0.5", "LIS_RETRY_MAX_ATTEMPTS": "3",
-                "LIS_RETRY_SCAN_S": "0.2", "LIS_BREAKER_MIN_CALLS": "1000"}
+FAST_RETRIES = fast_retries(LIS_RETRY_MAX_ATTEMPTS="3", LIS_BREAKER_MIN_CALLS="1000")
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
               pytest.mark.pipeline(rooms=3, worker_env=FAST_RETRIES)]
 

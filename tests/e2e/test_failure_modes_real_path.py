@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from app.devstack.stack import Stack
-from tests.pipeline import Pipeline, distinct
+from tests.pipeline import Pipeline, distinct, fast_retries
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 RETRY_AFTER_S = 6
-FAST_RETRIES = {"LIS_RETRY_BASE_S": "0.2", "LIS_RETRY_CAP_S": "0.5", "LIS_RETRY_SCAN_S": "0.2"}
+FAST_RETRIES = fast_retries()
 
 
 async def test_a_rate_limited_issue_waits_for_the_vendors_retry_after_through_the_delayed_retry(
@@ -71,8 +71,7 @@ async def test_gateway_busy_is_ridden_out_by_quick_and_delayed_retries(stack: St
 async def test_a_rebalance_between_two_workers_mid_saga_neither_duplicates_nor_loses_a_key(stack: Stack) -> None:
     """Two workers share the lock partitions; one is SIGKILLed while the journal shows sagas mid-flight, and its
     partitions move to the other, which finishes every saga."""
-    ledger = stack.root / f"rebalance-{time.monotonic_ns()}.txt"
-    pipeline = await Pipeline(stack, rooms=60, worker_env={"LIS_PROCESSED_LEDGER": str(ledger)}).start()
+    pipeline = await Pipeline(stack, rooms=60, ledger=True).start()
     try:
         survivor = pipeline.start_worker(data_dir="-second")
         await asyncio.sleep(15)  # both in the group, partitions shared
@@ -93,7 +92,7 @@ async def test_a_rebalance_between_two_workers_mid_saga_neither_duplicates_nor_l
         print(f"rebalance: {len(distinct(issued, 'key.issued'))} of 60 keys issued after the kill of {victim.pid}")
         report = await pipeline.settled_history(events)
         assert report.clean, report.summary()
-        moved = _partitions_processed_by_both(ledger, "lock.commands", victim.pid, survivor.pid)
+        moved = _partitions_processed_by_both(pipeline.ledger_path, "lock.commands", victim.pid, survivor.pid)
         assert moved, "no lock partition was processed by both workers: there was no rebalance"
     finally:
         pipeline.stop()

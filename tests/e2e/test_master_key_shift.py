@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.pipeline import Pipeline
+from tests.pipeline import Pipeline, fast_retries
 
 LOCKS = 1000
 OFFLINE = [f"door-{n}" for n in range(7, LOCKS + 1, 33)][:30]
-FAST_RETRIES = {"LIS_RETRY_BASE_S": "0.2", "LIS_RETRY_CAP_S": "0.5", "LIS_RETRY_MAX_ATTEMPTS": "3",
-                "LIS_RETRY_SCAN_S": "0.2", "LIS_BREAKER_MIN_CALLS": "100000"}
+FAST_RETRIES = fast_retries(LIS_RETRY_MAX_ATTEMPTS="3", LIS_BREAKER_MIN_CALLS="100000")
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
               pytest.mark.pipeline(rooms=LOCKS, worker_env=FAST_RETRIES)]
 
