@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -15,25 +14,19 @@ from agents.dead_letters import dead_letter, parse_or_dead_letter
 from agents.reconcile import reconcile_lock
 from agents.retries import schedule
 from app.db_retry import until_database_answers
-from app.domain.audit_record import AuditRecord, audit_intent, audit_outcome
+from app.domain.audit_record import AuditRecord
+from app.domain.credential import LockRef
 from app.domain.errors import LockError
 from app.domain.lock_event import LockCommand, LockEvent, RetryDue
-from app.domain.lock_saga import (
-    DeadLetter,
-    LockSaga,
-    Output,
-    RetryPolicy,
-    VendorCall,
-    VendorOutcome,
-    settled_report,
-    step_lock_saga,
-)
+from app.domain.lock_saga import LockSaga, RetryPolicy, VendorCall, VendorOutcome
 from app.domain.master_shift import LockStepDone
 from app.domain.reconcile import ReconcileLock
+from app.domain.wire import wire
 from app.metrics import RETRIES_SCHEDULED
-from app.runtime import runtime
+from app.runtime import Runtime, runtime
+from app.saga_handler import handle_lock_input
 from app.settings import settings
-from app.streams import app, lock_audit, lock_commands, lock_events, ops_commands
+from app.streams import app, lock_audit, lock_commands, lock_events, ops_commands, publish_acked
 from app.vendor_calls import failed_outcome
 from tables.sagas import read_lock_saga, write_lock_saga
 
@@ -54,80 +47,59 @@ async def run_lock_sagas(stream: StreamT[bytes]) -> AsyncIterator[list[dict[str,
 
 
 async def run_lock_saga(key: str, value: bytes | None) -> list[LockEvent]:
-    """Advance one lock's saga by one command or retry tick, performing the vendor calls it asks for."""
+    """Handle one record of ``lock.commands``; a record that does not parse is a dead letter."""
     item = await parse_or_dead_letter(LOCK_INPUT, lock_commands, key, value, "lock command")
     if item is None:
         return []
-    if isinstance(item, ReconcileLock):
-        await reconcile_lock(key, item)
-        return []
-    saga = read_lock_saga(key, item.lock)
-    saga, outputs = step_lock_saga(saga, item, datetime.now(UTC), POLICY)
-    emitted: list[LockEvent] = []
-    pending: deque[Output] = deque(outputs)
-    while pending:
-        output = pending.popleft()
-        if isinstance(output, LockEvent):
-            # The event is acknowledged before the settled state is written: a crash in between replays the
-            # command, which reconciles with the vendor and re-emits the same event id.
-            sent = await lock_events.send(key=key, value=output.model_dump_json().encode())
-            await _audit(audit_outcome(output))
-            await sent
-            emitted.append(output)
-            await _report(saga, output.stay)
-        elif isinstance(output, DeadLetter):
-            await dead_letter(lock_commands.get_topic_name(), key, output.command.model_dump_json().encode(),
-                              output.reason)
-        else:
-            outcome = await _carry_out(key, saga, output)
-            if outcome.retryable and not outcome.ok:
-                RETRIES_SCHEDULED.labels(saga.lock.vendor).inc()
-            saga, more = step_lock_saga(saga, outcome, datetime.now(UTC), POLICY)
-            pending.extend(more)
-    if isinstance(item, LockCommand) and item.notify is not None and not emitted:
-        await _report(saga, item.stay)  # a step that needed no vendor call still reports to its shift
-    # Not flushed here: Faust flushes the producer before it commits this command's offset, and a write lost before
-    # that replays the command, which reconciles.
-    write_lock_saga(key, saga)
-    schedule(key, saga)
-    return emitted
+    return await handle_lock_input(key, item, FaustSagaPorts(await runtime()), POLICY)
 
 
-async def _report(saga: LockSaga, stay: str) -> None:
-    """Tell a master-key shift that its step on this lock settled."""
-    report = settled_report(saga, stay, POLICY)
-    notify = saga.credentials[stay].notify if stay in saga.credentials else None
-    if report is None or notify is None:
-        return
-    action, ok = report
-    done = LockStepDone(shift_id=notify.shift_id, tenant=notify.tenant, property=notify.property,
-                        lock_id=saga.lock.lock_id, action=action, ok=ok,
-                        cause="" if ok else saga.credentials[stay].cause)
-    await ops_commands.send(key=notify.key, value=done.model_dump_json().encode())
+class FaustSagaPorts:
+    """:class:`app.saga_handler.SagaPorts` on the worker's tables, topics, vendor caller and lock directory."""
 
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
 
-async def _carry_out(key: str, saga: LockSaga, call: VendorCall) -> VendorOutcome:
-    rt = await runtime()
-    refusal = rt.caller.refuses(saga.lock)
-    if refusal is not None:
-        return rt.caller.refused_outcome(call, refusal)  # no call is made: no intent to record
-    await _record_intent(key, saga)
-    await _audit(audit_intent(saga.lock, call, datetime.now(UTC)))
-    try:
-        port = await until_database_answers(
-            lambda: rt.ports.port(saga.lock.tenant, saga.lock.property, saga.lock.vendor))
-    except LockError as err:
-        return failed_outcome(call, err)
-    return await rt.caller.carry_out(port, saga.lock, call, rt.material)
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
+    def read_saga(self, key: str, lock: LockRef) -> LockSaga:
+        return read_lock_saga(key, lock)
 
-async def _audit(record: AuditRecord) -> None:
-    await lock_audit.send(key=record.tenant, value=record.model_dump_json().encode())
+    def write_saga(self, key: str, saga: LockSaga) -> None:
+        write_lock_saga(key, saga)
 
+    async def make_durable(self) -> None:
+        await app.producer.flush()
 
-async def _record_intent(key: str, saga: LockSaga) -> None:
-    """Write the saga and wait until its changelog record is on the broker: intent is durable before acting."""
-    write_lock_saga(key, saga)
-    await app.producer.flush()
+    async def publish_event(self, key: str, event: LockEvent) -> None:
+        await publish_acked(lock_events, key, event)
 
+    async def audit(self, record: AuditRecord) -> None:
+        await lock_audit.send(key=record.tenant, value=wire(record))
 
+    async def report(self, key: str, done: LockStepDone) -> None:
+        await ops_commands.send(key=key, value=wire(done))
+
+    async def dead_letter(self, key: str, value: bytes, reason: str) -> None:
+        await dead_letter(lock_commands.get_topic_name(), key, value, reason)
+
+    def refusal(self, lock: LockRef, call: VendorCall) -> VendorOutcome | None:
+        refusal = self.rt.caller.refuses(lock)
+        return None if refusal is None else self.rt.caller.refused_outcome(call, refusal)
+
+    async def call_vendor(self, lock: LockRef, call: VendorCall) -> VendorOutcome:
+        try:
+            port = await until_database_answers(lambda: self.rt.ports.port(lock.tenant, lock.property, lock.vendor))
+        except LockError as err:
+            return failed_outcome(call, err)
+        return await self.rt.caller.carry_out(port, lock, call, self.rt.material)
+
+    async def reconcile(self, key: str, command: ReconcileLock) -> None:
+        await reconcile_lock(key, command)
+
+    def schedule(self, key: str, saga: LockSaga) -> None:
+        schedule(key, saga)
+
+    def retry_scheduled(self, lock: LockRef) -> None:
+        RETRIES_SCHEDULED.labels(lock.vendor).inc()

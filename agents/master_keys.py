@@ -15,8 +15,9 @@ from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.db_retry import until_database_answers
 from app.domain.credential import LockRef
 from app.domain.master_shift import OpsCommand, ShiftRequested, progress_of, step_shift
+from app.domain.wire import wire
 from app.runtime import runtime
-from app.streams import app, lock_commands, lock_events, ops_commands
+from app.streams import app, lock_commands, lock_events, ops_commands, publish_acked
 from tables.master_keys import read_masters, write_masters
 
 OPS_COMMAND: TypeAdapter[OpsCommand] = TypeAdapter(OpsCommand)
@@ -51,11 +52,11 @@ async def apply_ops_command(key: str, value: bytes | None) -> dict[str, Any]:
     # Lock commands are acknowledged before the state is written: a replay re-sends them, and lock sagas ignore
     # what they already applied.
     for lock_command in commands:
-        await (await lock_commands.send(key=lock_command.lock.key, value=lock_command.model_dump_json().encode()))
+        await publish_acked(lock_commands, lock_command.lock.key, lock_command)
     write_masters(key, state)
     if state.shift is None:
         return {}
     progress = progress_of(state.shift)
-    await lock_events.send(key=key, value=progress.model_dump_json().encode())
+    await lock_events.send(key=key, value=wire(progress))
     return progress.model_dump(mode="json")
 

@@ -18,7 +18,7 @@ from app.domain.stay import step_stay
 from app.metrics import UNKNOWN_RESERVATIONS
 from app.runtime import runtime
 from app.security.pseudonym import guest_ref
-from app.streams import app, lock_commands, pms_reservations
+from app.streams import app, lock_commands, pms_reservations, publish_acked
 from tables.sagas import read_stay, write_stay
 
 
@@ -59,7 +59,6 @@ async def route_reservation(key: str | None, value: bytes | None) -> list[LockCo
     # Commands are acknowledged by the broker before the stay is written: a crash in between replays the event
     # and the lock sagas ignore the repeated commands, while the other order could lose them.
     for command in commands:
-        sent = await lock_commands.send(key=command.lock.key, value=command.model_dump_json().encode())
-        await sent
+        await publish_acked(lock_commands, command.lock.key, command)
     write_stay(event.stay_id, stay)
     return commands

@@ -8,7 +8,9 @@ that does not parse is a dead letter with a reason, not a crash and not a silent
 from __future__ import annotations
 
 import faust
+from pydantic import BaseModel
 
+from app.domain.wire import wire
 from app.settings import settings
 
 app = faust.App(
@@ -45,3 +47,9 @@ lock_audit = _topic("lock.audit")
 audit_anchors = _topic("lock.audit-anchors")
 vendor_webhooks = _topic("vendor.webhooks")
 ops_commands = _topic("ops.commands")
+
+
+async def publish_acked(topic: faust.TopicT, key: str, model: BaseModel) -> None:
+    """Send ``model`` on ``topic`` and return once the broker acknowledged it: for "the broker acked, then write
+    state" (a crash in between replays the input, whose step sends the same record again)."""
+    await (await topic.send(key=key, value=wire(model)))

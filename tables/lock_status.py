@@ -12,6 +12,7 @@ import json
 from faust.web import Request, Response, View
 
 from app.domain.lock_status import LockCondition
+from app.domain.wire import wire
 from app.streams import app
 
 lock_status = app.Table("lock_status", default=None, key_type=str, value_type=bytes,
@@ -26,7 +27,7 @@ def read_lock_condition(key: str) -> LockCondition | None:
 
 def write_lock_condition(key: str, condition: LockCondition) -> None:
     """Store the lock's condition; assignment (not mutation) is what makes Faust write the changelog."""
-    lock_status[key] = condition.model_dump_json().encode()
+    lock_status[key] = wire(condition)
 
 
 @app.page("/lock-status/")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from faust.web import Request, Response, View
 
 from app.domain.master_shift import PropertyMasters
+from app.domain.wire import wire
 from app.streams import app
 
 master_keys = app.Table("master_keys", default=None, key_type=str, value_type=bytes,
@@ -18,7 +19,7 @@ def read_masters(key: str) -> PropertyMasters:
 
 
 def write_masters(key: str, state: PropertyMasters) -> None:
-    master_keys[key] = state.model_dump_json().encode()
+    master_keys[key] = wire(state)
 
 
 @app.page("/master-keys/")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from app.domain.credential import LockRef
 from app.domain.lock_saga import LockSaga, new_saga
 from app.domain.stay import Stay
+from app.domain.wire import wire
 from app.streams import app
 
 stays = app.Table("stays", default=None, key_type=str, value_type=bytes, help="Stay state by reservation")
@@ -24,7 +25,7 @@ def read_stay(key: str) -> Stay | None:
 
 def write_stay(key: str, stay: Stay) -> None:
     # Assignment (not mutation) is what makes Faust write the changelog.
-    stays[key] = stay.model_dump_json().encode()
+    stays[key] = wire(stay)
 
 
 def read_lock_saga(key: str, lock: LockRef) -> LockSaga:
@@ -33,4 +34,4 @@ def read_lock_saga(key: str, lock: LockRef) -> LockSaga:
 
 
 def write_lock_saga(key: str, saga: LockSaga) -> None:
-    lock_sagas[key] = saga.model_dump_json().encode()
+    lock_sagas[key] = wire(saga)
