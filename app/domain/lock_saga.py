@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 from pydantic import Field
 
@@ -57,6 +58,29 @@ class CredentialRecord(Frozen):
     @property
     def label(self) -> str:
         return credential_label(self.idempotency_key)
+
+
+class RecordChanges(TypedDict, total=False):
+    """The fields of a :class:`CredentialRecord` a saga step may change, typed (mypy checks every key and value;
+    ``tests/unit/test_typed_changes.py`` keeps it in step with the model)."""
+
+    sequence: int
+    status: CredentialStatus
+    validity: Validity | None
+    requested_validity: Validity | None
+    vendor_ref: str | None
+    guest_ref: str | None
+    mobile_account: str | None
+    cause: str
+    attempts: int
+    retry_at: datetime | None
+    queued: LockCommand | None
+    notify: ShiftRef | None
+
+
+def changed_record(record: CredentialRecord, **changes: Unpack[RecordChanges]) -> CredentialRecord:
+    """``record`` with ``changes``: the one way a saga step changes a credential record."""
+    return record.model_copy(update=changes)
 
 
 class LockSaga(Frozen):
@@ -144,7 +168,7 @@ def due_retries(saga: LockSaga, now: datetime) -> list[RetryDue]:
 
 
 def _with(saga: LockSaga, record: CredentialRecord) -> LockSaga:
-    return saga.model_copy(update={"credentials": {**saga.credentials, record.stay: record}})
+    return LockSaga(lock=saga.lock, credentials={**saga.credentials, record.stay: record})
 
 
 def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output]]:
@@ -155,7 +179,7 @@ def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output
         if cmd.sequence > current.sequence or (cmd.replay and cmd.sequence == current.sequence):
             if current.queued is not None and cmd.sequence <= current.queued.sequence:
                 return saga, []  # a command as new or newer already waits (a checkout, say): never overwrite it
-            return _with(saga, current.model_copy(update={"queued": cmd})), []
+            return _with(saga, changed_record(current, queued=cmd)), []
         if current.retry_at is not None:
             return saga, []  # the retry timer owns this intent
         # The same command again: a replay after a crash between recording the intent and settling it.
@@ -167,8 +191,8 @@ def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output
             return _issue(saga, cmd, current)
         if current.validity == cmd.validity:
             return saga, []
-        record = current.model_copy(update={"status": CredentialStatus.UPDATING, "sequence": cmd.sequence,
-                                            "requested_validity": cmd.validity, "cause": cmd.cause, "attempts": 0})
+        record = changed_record(current, status=CredentialStatus.UPDATING, sequence=cmd.sequence,
+                                requested_validity=cmd.validity, cause=cmd.cause, attempts=0)
         return _with(saga, record), [VendorCall(action=LockAction.UPDATE, record=record)]
     return _revoke(saga, cmd, current)
 
@@ -177,7 +201,7 @@ def _issue(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) -
     if current is not None and current.status is CredentialStatus.ISSUED:
         if cmd.replay and cmd.sequence == current.sequence:
             # Anti-entropy found it missing or changed on the lock: look there by label, put it back as recorded.
-            record = current.model_copy(update={"status": CredentialStatus.ISSUING, "attempts": 0, "cause": cmd.cause})
+            record = changed_record(current, status=CredentialStatus.ISSUING, attempts=0, cause=cmd.cause)
             return _with(saga, record), [VendorCall(action=LockAction.ISSUE, record=record, reconcile=True)]
         return saga, []  # already on the lock: a duplicate delivery
     if current is not None and current.sequence == cmd.sequence and not cmd.replay:
@@ -200,9 +224,9 @@ def _revoke(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) 
                                      notify=cmd.notify)
         return _with(saga, tombstone), []
     if current.status is CredentialStatus.REVOKED:
-        return _with(saga, current.model_copy(update={"sequence": cmd.sequence, "notify": cmd.notify})), []
-    record = current.model_copy(update={"status": CredentialStatus.REVOKING, "sequence": cmd.sequence,
-                                        "cause": cmd.cause, "attempts": 0, "notify": cmd.notify})
+        return _with(saga, changed_record(current, sequence=cmd.sequence, notify=cmd.notify)), []
+    record = changed_record(current, status=CredentialStatus.REVOKING, sequence=cmd.sequence,
+                            cause=cmd.cause, attempts=0, notify=cmd.notify)
     # An issue settled as failed may have landed all the same (its answer lost): look on the lock, revoke it there.
     reconcile = current.status is CredentialStatus.ISSUE_FAILED
     return _with(saga, record), [VendorCall(action=LockAction.REVOKE, record=record, reconcile=reconcile)]
@@ -213,7 +237,7 @@ def _on_retry(saga: LockSaga, due: RetryDue) -> tuple[LockSaga, list[Output]]:
     if (current is None or current.idempotency_key != due.idempotency_key or current.status not in IN_FLIGHT
             or current.retry_at is None or current.retry_at != due.due_at):
         return saga, []  # settled, superseded, or a duplicate tick
-    record = current.model_copy(update={"retry_at": None})
+    record = changed_record(current, retry_at=None)
     # A retried call reconciles: the failed attempt (a timeout, say) may have reached the lock after all.
     return _with(saga, record), [VendorCall(action=IN_FLIGHT[current.status], record=record, reconcile=True)]
 
@@ -237,7 +261,7 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
         attempts = current.attempts + (1 if outcome.spent_attempt else 0)
         if attempts < policy.max_attempts or outcome.action is LockAction.REVOKE:
             retry_at = now + timedelta(seconds=outcome.retry_delay_s)
-            record = current.model_copy(update={"attempts": attempts, "retry_at": retry_at})
+            record = changed_record(current, attempts=attempts, retry_at=retry_at)
             alert: list[Output] = []
             if attempts == policy.max_attempts and outcome.spent_attempt:  # a revoke that keeps failing: alert once
                 alert = [_event(saga.lock, current, outcome, LockEventType.KEY_REVOKE_FAILED, now),
@@ -246,7 +270,7 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
     if outcome.action is LockAction.ISSUE and not outcome.ok and current.vendor_ref is not None:
         return _settle_failed_redrive(saga, current)
     status, event_type = _SETTLED[(outcome.action, outcome.ok)]
-    changes: dict[str, object] = {"status": status, "retry_at": None, "queued": None}
+    changes: RecordChanges = {"status": status, "retry_at": None, "queued": None}
     if outcome.ok or outcome.action is not LockAction.UPDATE:
         # A failed update keeps the window it asked for: its answer may have been lost after it landed, and
         # anti-entropy must not take that window for drift and write the old one back.
@@ -255,7 +279,7 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
         changes["vendor_ref"] = outcome.vendor_ref
     if outcome.action is LockAction.UPDATE and outcome.ok:
         changes["validity"] = current.requested_validity
-    record = current.model_copy(update=changes)
+    record = changed_record(current, **changes)
     settled = _with(saga, record)
     outputs: list[Output] = [_event(saga.lock, record, outcome, event_type, now)]
     if not outcome.ok:
@@ -270,7 +294,7 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
 def _settle_failed_redrive(saga: LockSaga, current: CredentialRecord) -> tuple[LockSaga, list[Output]]:
     """A re-drive of an issued credential (anti-entropy found it missing) that failed: the record goes back to
     issued — the credential was issued and reported; the next sweep tries again — and no failure event is sent."""
-    record = current.model_copy(update={"status": CredentialStatus.ISSUED, "retry_at": None, "queued": None})
+    record = changed_record(current, status=CredentialStatus.ISSUED, retry_at=None, queued=None)
     settled = _with(saga, record)
     if current.queued is None:
         return settled, []

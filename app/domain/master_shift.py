@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict, Unpack
 
 from pydantic import Field
 
@@ -85,6 +85,20 @@ class MasterShift(Frozen):
         return {lock: self.causes.get(lock, "") for lock, p in self.phases.items() if p is LockPhase.STRAGGLER}
 
 
+class ShiftChanges(TypedDict, total=False):
+    """The fields of a :class:`MasterShift` a step may change, typed (mypy checks every key and value;
+    ``tests/unit/test_typed_changes.py`` keeps it in step with the model)."""
+
+    status: ShiftStatus
+    phases: dict[str, LockPhase]
+    causes: dict[str, str]
+
+
+def changed_shift(shift: MasterShift, **changes: Unpack[ShiftChanges]) -> MasterShift:
+    """``shift`` with ``changes``: the one way a step changes a master-key shift."""
+    return shift.model_copy(update=changes)
+
+
 class ShiftProgress(Frozen):
     """Published on ``lock.events`` (keyed tenant/property) after every change of a shift."""
 
@@ -126,13 +140,14 @@ def step_shift(state: PropertyMasters, command: ShiftRequested | ShiftCancelled 
         shift = MasterShift(request=command, previous_shift=state.current_shift, status=ShiftStatus.RUNNING,
                             locks={lock.lock_id: lock for lock in locks},
                             phases={lock.lock_id: LockPhase.PENDING for lock in locks}, started_at=now)
-        return _dispatch(state.model_copy(update={"shift": shift}), now)
+        return _dispatch(PropertyMasters(current_shift=state.current_shift, shift=shift), now)
     if shift is None or shift.request.shift_id != command.shift_id:
         return state, []
     if isinstance(command, ShiftCancelled):
         if shift.status is not ShiftStatus.RUNNING:
             return state, []
-        return state.model_copy(update={"shift": shift.model_copy(update={"status": ShiftStatus.CANCELLED})}), []
+        cancelled = changed_shift(shift, status=ShiftStatus.CANCELLED)
+        return PropertyMasters(current_shift=state.current_shift, shift=cancelled), []
     state, revokes = _on_lock_done(state, shift, command, now)
     state, installs = _dispatch(state, now)
     return state, revokes + installs
@@ -154,8 +169,8 @@ def _on_lock_done(state: PropertyMasters, shift: MasterShift, done: LockStepDone
     else:
         new_phase = LockPhase.DONE
     causes = {**shift.causes, done.lock_id: done.cause} if not done.ok else shift.causes
-    updated = shift.model_copy(update={"phases": {**shift.phases, done.lock_id: new_phase}, "causes": causes})
-    return state.model_copy(update={"shift": updated}), commands
+    updated = changed_shift(shift, phases={**shift.phases, done.lock_id: new_phase}, causes=causes)
+    return PropertyMasters(current_shift=state.current_shift, shift=updated), commands
 
 
 def _dispatch(state: PropertyMasters, now: datetime) -> tuple[PropertyMasters, list[LockCommand]]:
@@ -182,7 +197,7 @@ def _dispatch(state: PropertyMasters, now: datetime) -> tuple[PropertyMasters, l
             commands.append(_command(shift, lock_id, LockAction.ISSUE, master_stay(shift.request.shift_id), now))
     finished = all(p in (LockPhase.DONE, LockPhase.STRAGGLER) for p in phases.values())
     status = ShiftStatus.COMPLETED if finished and shift.status is ShiftStatus.RUNNING else shift.status
-    shift = shift.model_copy(update={"phases": phases, "status": status})
+    shift = changed_shift(shift, phases=phases, status=status)
     current = shift.request.shift_id if status is ShiftStatus.COMPLETED else state.current_shift
     return PropertyMasters(current_shift=current, shift=shift), commands
 
