@@ -16,6 +16,9 @@ What, one fence per consumer, each change tied to the regression test:
    the partition is sought back and re-read. (``_drain_messages``, ``broker_has_records``.)
 3. A commit starts exactly at the committed offset, which is the next offset to read, not one past it: upstream
    tolerated one unacknowledged record at the head (``_new_offset``, ``_add_gap``).
+4. A partition with records but no committed offset (its previous owner was killed before its first commit) is
+   sought to the start of its log at every seek to the committed offsets, instead of being left to aiokafka's reset,
+   after which a worker taking it over in a rebalance never fetched it (``_seek_to_committed``).
 
 How to remove it: when tests/integration/test_consumer_takeover.py's unpatched run stops losing records on a new
 faust-streaming release, delete this module and its ``install_consumer_patch()`` call, and run the chaos soak.
@@ -117,16 +120,25 @@ async def _fetch_records(self: driver.AIOKafkaConsumerThread, consumer: AIOKafka
 
 
 async def _seek_to_committed(self: driver.AIOKafkaConsumerThread) -> Mapping[TP, int]:
+    """Seek every assigned partition to its committed offset, and one with no committed offset to the start of its
+    log (the app's ``earliest`` reset policy): left to aiokafka, such a partition taken over from a worker killed
+    before its first commit was never fetched again (tests/e2e/test_failure_modes_real_path.py, "nobody committed")."""
     consumer = self._ensure_consumer()
     fence = fence_of(self.consumer)
+    from_start = self.app.conf.consumer_auto_offset_reset == "earliest"
 
     async def seek_and_fence() -> dict[Any, int | None]:
         tps = list(consumer.assignment())
         committed = {tp: await consumer.committed(tp) for tp in tps}
+        uncommitted = [tp for tp, offset in committed.items() if offset is None or offset < 0]
+        starts = await consumer.beginning_offsets(uncommitted) if uncommitted and from_start else {}
         for tp, offset in committed.items():  # no await in this loop: each seek and its epoch are one step
             if offset is not None and offset >= 0:
                 consumer.seek(tp, offset)  # upstream skips offset 0
                 fence.sought(tp, offset)
+            elif tp in starts:
+                consumer.seek(tp, starts[tp])  # not left to aiokafka: see _seek_to_committed's docstring
+                fence.sought(tp, starts[tp])
         return committed
 
     return cast(Mapping[TP, int], await self.call_thread(seek_and_fence))  # None where nothing is committed

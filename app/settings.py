@@ -20,6 +20,7 @@ class Settings(BaseModel):
     web_port: int = 6066
     master_key_file: Path | None = None
     session_timeout_s: float = Field(default=30.0, gt=0)
+    commit_interval_s: float = Field(default=1.0, gt=0, description="how often consumed offsets are committed")
     quick_attempts: int = Field(default=2, ge=1, description="in-place attempts of one vendor call")
     retry_base_s: float = Field(default=1.0, gt=0, description="first delayed retry waits up to this long")
     retry_cap_s: float = Field(default=60.0, gt=0, description="no delayed retry waits longer")
@@ -60,6 +61,7 @@ _ENV = {
     "LIS_WEB_PORT": "web_port",
     "LIS_MASTER_KEY_FILE": "master_key_file",
     "LIS_SESSION_TIMEOUT_S": "session_timeout_s",
+    "LIS_COMMIT_INTERVAL_S": "commit_interval_s",
     "LIS_QUICK_ATTEMPTS": "quick_attempts",
     "LIS_RETRY_BASE_S": "retry_base_s",
     "LIS_RETRY_CAP_S": "retry_cap_s",

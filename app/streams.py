@@ -31,7 +31,7 @@ app = faust.App(
     broker_session_timeout=settings.session_timeout_s,
     broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 4),
     broker_commit_every=100,
-    broker_commit_interval=1.0,
+    broker_commit_interval=settings.commit_interval_s,
 )
 
 

@@ -64,10 +64,6 @@ async def test_gateway_busy_is_ridden_out_by_quick_and_delayed_retries(stack: St
         pipeline.stop()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect, under investigation: in the clean-clone CI run of 2026-12-02 (f410a5d+), 18 of 60 stays were never "
-    "keyed after the live worker took the killed one's partitions over (green in 3 runs on an idle machine); "
-    "see the issue-20 note"))
 async def test_a_rebalance_between_two_workers_mid_saga_neither_duplicates_nor_loses_a_key(stack: Stack) -> None:
     """Two workers share the lock partitions; one is SIGKILLed while the journal shows sagas mid-flight, and its
     partitions move to the other, which finishes every saga."""
@@ -96,6 +92,43 @@ async def test_a_rebalance_between_two_workers_mid_saga_neither_duplicates_nor_l
         assert moved, "no lock partition was processed by both workers: there was no rebalance"
     finally:
         pipeline.stop()
+
+
+async def test_a_takeover_of_partitions_nobody_committed_yet_processes_every_record(stack: Stack) -> None:
+    """The victim commits nothing (a commit interval longer than the test), so the survivor takes over partitions
+    that hold records but no committed offset: it must read them from their beginning."""
+    pipeline = await Pipeline(stack, rooms=40, ledger=True, worker_env={"LIS_COMMIT_INTERVAL_S": "3600"}).start()
+    try:
+        survivor = pipeline.start_worker(data_dir="-second")
+        await asyncio.sleep(15)  # both in the group, partitions shared
+        await pipeline.inject("latency", rate=1.0, latency_ms=150)
+        events = pipeline.confirmations(range(1, 41))
+        await pipeline.publish(events)
+        for _ in range(600):
+            if len(await pipeline.journal()) >= 5:
+                break
+            await asyncio.sleep(0.2)
+        victim = pipeline.workers[0]
+        pipeline.kill_worker(victim)
+        await pipeline.inject("clear")
+        issued = await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= 40,
+                                     timeout_s=120)
+        assert len(distinct(issued, "key.issued")) == 40, (
+            f"{len(distinct(issued, 'key.issued'))} of 40 keys issued after {victim.pid} was killed; "
+            f"processed by the survivor {survivor.pid}: {_processed_by(pipeline.ledger_path, survivor.pid)}")
+        report = await pipeline.settled_history(events)
+        assert report.clean, report.summary()
+    finally:
+        pipeline.stop()
+
+
+def _processed_by(ledger: Path, pid: int) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for line in ledger.read_text().splitlines():
+        name, partition, _offset, by = line.split()
+        if int(by) == pid:
+            counts[f"{name}[{partition}]"] += 1
+    return dict(counts)
 
 
 def _partitions_processed_by_both(ledger: Path, topic: str, first: int, second: int) -> list[int]:
