@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+from app.dev_state import DevStack, read_state, state_file
 
 
 class Settings(BaseModel):
@@ -80,9 +83,21 @@ _ENV = {
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Settings from ``env`` (default: the process environment); unknown variables are ignored."""
-    source = os.environ if env is None else env
+    """Settings from ``env`` (default: the process environment, completed by a running ``lis dev`` stack when it
+    configures neither Kafka nor PostgreSQL); unknown variables are ignored."""
+    source: Mapping[str, str] = os.environ if env is None else env
+    if env is None:
+        source = {**_dev_stack_env(source), **source}
     return Settings.model_validate({field: source[name] for name, field in _ENV.items() if name in source})
 
 
+def _dev_stack_env(source: Mapping[str, str]) -> dict[str, str]:
+    global dev_stack_in_use
+    if "KAFKA_BOOTSTRAP_SERVERS" in source or "DATABASE_URL" in source:
+        return {}
+    dev_stack_in_use = read_state(state_file(dict(source)))
+    return dev_stack_in_use.env if dev_stack_in_use is not None else {}
+
+
+dev_stack_in_use: DevStack | None = None  # the running `lis dev` stack these settings came from, if any
 settings = load_settings()

@@ -26,7 +26,8 @@ async def stack() -> AsyncIterator[Stack]:
 async def pipeline(request: pytest.FixtureRequest) -> AsyncIterator[Pipeline]:
     """The one pipeline fixture of the e2e and chaos tests: a sandboxed property, its directory, topics and a worker,
     shaped by the module's or test's ``@pytest.mark.pipeline(rooms=…, worker_env=…, stack="stack")`` and, for an
-    indirect parametrization, by ``request.param`` (a dict of the same options); stopped after the test."""
+    indirect parametrization, by ``request.param`` (a dict of the same options); stopped after the test. A test
+    whose ``stack=`` names a fixture other than the session's asks for that fixture before ``pipeline``."""
     options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("pipeline"))):  # the closest marker wins
         options.update(marker.kwargs)

@@ -100,17 +100,43 @@ def directory_load(path: Path) -> None:
     typer.echo(f"loaded {count} locks")
 
 
-@cli.command()
+dev_cli = typer.Typer(help="The whole service on its embedded default, fed a simulated hotel day.")
+cli.add_typer(dev_cli, name="dev")
+
+
+@dev_cli.callback(invoke_without_command=True)
 def dev(
+    ctx: typer.Context,
     reservations: int = typer.Option(0, help="Limit the simulated day to this many reservations (0: a full day)."),
     seconds: float = typer.Option(30.0, help="How long the simulated day takes in real time."),
     seed: int = typer.Option(7, help="Seed of the simulated day."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the stack running after the day, for other commands "
+                              "from a second shell (they find it by themselves); Ctrl-C stops it, logs are kept."),
 ) -> None:
-    """Run everything on the embedded default: Kafka, PostgreSQL, the TTLock sandbox, a worker and a PMS day."""
+    """Run everything on the embedded default: PostgreSQL, Kafka, the TTLock and Salto sandboxes, the Wiegand
+    encoder simulator, a worker, and a simulated day of a 121-door mixed-vendor hotel."""
+    if ctx.invoked_subcommand is not None:
+        return
     from app.devstack.day import run_dev
 
     os.environ.setdefault("LIS_TOPIC_PREFIX", "")
-    raise typer.Exit(asyncio.run(run_dev(reservations=reservations, seconds=seconds, seed=seed)))
+    raise typer.Exit(asyncio.run(run_dev(reservations=reservations, seconds=seconds, seed=seed, keep=keep)))
+
+
+@dev_cli.command("env")
+def dev_env() -> None:
+    """Print `export` lines for the running `lis dev` stack (use: eval "$(lis dev env)"); exits 1 when none runs."""
+    import shlex
+
+    from app.dev_state import read_state, state_file
+
+    stack = read_state()
+    if stack is None:
+        typer.echo(f"lis: no lis dev stack is running (no live {state_file()}); start one with `lis dev --keep`",
+                   err=True)
+        raise typer.Exit(1)
+    for name, value in sorted(stack.env.items()):
+        typer.echo(f"export {name}={shlex.quote(value)}")
 
 
 @cli.command("reconcile")
@@ -159,6 +185,16 @@ SHORT_COMMANDS = frozenset({"dlq", "audit", "audit-stream", "reconcile", "master
                             "migrate"})
 
 
+def _say_when_on_the_dev_stack(command: list[str]) -> None:
+    import sys
+
+    from app.settings import dev_stack_in_use
+
+    if dev_stack_in_use is not None and command and command[0] not in ("dev", "--help"):
+        print(f"lis: using the lis dev stack (pid {dev_stack_in_use.pid}, logs in {dev_stack_in_use.root}); set "
+              "KAFKA_BOOTSTRAP_SERVERS or DATABASE_URL to use other services", file=sys.stderr)
+
+
 def main() -> None:
     """``lis``: known service failures become one line and an exit code (app/cli/errors.py); ``--debug`` or
     ``LIS_DEBUG=1`` shows the traceback."""
@@ -171,6 +207,7 @@ def main() -> None:
         sys.argv.remove("--debug")
     if not debug and sys.argv[1:2] and sys.argv[1] in SHORT_COMMANDS:
         quiet_shutdown()  # a client's connection retries are this command's business: it reports them in one line
+    _say_when_on_the_dev_stack(sys.argv[1:2])
     try:
         cli(standalone_mode=True)
     except Exception as err:

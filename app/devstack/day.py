@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import statistics
 import time
+from pathlib import Path
 
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -13,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from app.dev_state import REACHABLE, DevStack, remove_state, write_state
 from app.devstack.pms_simulator import TimedEvent, hotel_rooms, simulate_day
 from app.devstack.stack import Stack, provision_ttlock
 from app.devstack.vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
@@ -72,17 +76,19 @@ def expected_outcomes(events: list[TimedEvent], directory: PropertyDirectory) ->
     return total
 
 
-async def run_dev(*, reservations: int, seconds: float, seed: int) -> int:
+async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = False) -> int:
     console = Console()
     console.print("[bold]lock-integration-service[/] — starting PostgreSQL, Kafka, the TTLock and Salto sandboxes, "
                   "the Wiegand encoder simulator and a worker")
     stack = await Stack.start()
     try:
         directory = demo_directory()
+        urls = {"ttlock": await stack.start_ttlock_sandbox(), "salto": await start_salto_sandbox(stack)}
+        urls["wiegand"], wiegand_account = await start_wiegand_simulator(stack, vendor_locks(directory, "wiegand"))
         accounts = {
-            "ttlock": await provision_ttlock(await stack.start_ttlock_sandbox(), vendor_locks(directory, "ttlock")),
-            "salto": await provision_salto(await start_salto_sandbox(stack), vendor_locks(directory, "salto")),
-            "wiegand": (await start_wiegand_simulator(stack, vendor_locks(directory, "wiegand")))[1],
+            "ttlock": await provision_ttlock(urls["ttlock"], vendor_locks(directory, "ttlock")),
+            "salto": await provision_salto(urls["salto"], vendor_locks(directory, "salto")),
+            "wiegand": wiegand_account,
         }
         path = stack.root / "directory.yaml"
         path.write_text(yaml.safe_dump([{"tenant": TENANT, "region": REGION, "name": "Demo Hotels", "properties": [
@@ -92,6 +98,8 @@ async def run_dev(*, reservations: int, seconds: float, seed: int) -> int:
         path.unlink()  # it held the sandbox accounts' secrets; the sealed copies are in PostgreSQL
         await stack.ensure_topics()
         stack.spawn(["worker"], log_name="worker", env=stack.env(LIS_WEB_PORT=str(free_port())))
+        write_state(DevStack(pid=os.getpid(), root=stack.root, urls=urls,
+                             env={name: value for name, value in stack.env().items() if name in REACHABLE}))
         events = simulate_day(TENANT, REGION, PROPERTY, hotel_rooms(), seed=seed, limit=reservations)
         expected = expected_outcomes(events, directory)
         console.print(f"simulating a day: {len(events)} PMS events, {expected} lock outcomes expected "
@@ -99,10 +107,29 @@ async def run_dev(*, reservations: int, seconds: float, seed: int) -> int:
         counts, by_vendor, latencies = await _publish_and_watch(stack.kafka_bootstrap, events, expected, seconds,
                                                                 console)
         _summary(console, events, counts, by_vendor, latencies, expected)
-        return 0 if sum(counts.values()) >= expected and not _failures(counts) else 1
+        ok = sum(counts.values()) >= expected and not _failures(counts)
+        if keep:
+            await _keep_running(console, stack.root)
+        return 0 if ok else 1
     finally:
-        console.print("stopping everything")
-        stack.stop()
+        remove_state(os.getpid())
+        console.print("stopping everything" + (f"; logs kept in {stack.root}" if keep else ""))
+        stack.stop(keep_files=keep)
+
+
+async def _keep_running(console: Console, root: Path) -> None:
+    """Hold the stack until Ctrl-C or SIGTERM, telling how to reach it from another shell."""
+    console.print(f"[bold]the dev stack keeps running[/] (logs in {root}). From another shell, lis commands find it "
+                  f"by themselves (lis dlq list, lis audit verify --tenant {TENANT}, lis master-key shift "
+                  f"--tenant {TENANT} --property {PROPERTY}); `eval \"$(lis dev env)\"` exports its settings. "
+                  "Ctrl-C stops it.")
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopped.set)
+    try:
+        await stopped.wait()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _failures(counts: dict[str, int]) -> int:

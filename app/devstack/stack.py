@@ -89,8 +89,9 @@ class Stack:
         replication = len(self.kafka.brokers) if self.kafka else 1
         await ensure_topics(self.kafka_bootstrap, prefix=prefix, partitions=partitions, replication=replication)
 
-    def stop(self) -> None:
-        """Stop every child process, Kafka and PostgreSQL, and delete their data."""
+    def stop(self, *, keep_files: bool = False) -> None:
+        """Stop every child process, Kafka and PostgreSQL, and delete their data unless ``keep_files`` (or
+        ``LIS_KEEP_STACK``) asks to keep the logs and data."""
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -99,7 +100,7 @@ class Stack:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        keep = bool(os.environ.get("LIS_KEEP_STACK"))  # keep logs and data to investigate a failed run
+        keep = keep_files or bool(os.environ.get("LIS_KEEP_STACK"))  # logs and data, to investigate a run
         if self.kafka:
             self.kafka.stop(remove=not keep)
         if self.postgres:

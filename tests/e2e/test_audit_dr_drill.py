@@ -67,7 +67,7 @@ async def confirm_and_sink(pipeline: Pipeline, store: AuditStore, rooms: range) 
 
 
 async def test_point_in_time_restore_then_kafka_replay_ends_with_the_anchored_tree_verified(
-    pipeline: Pipeline,
+    archived_stack: Stack, pipeline: Pipeline,  # the stack first: the pipeline fixture runs on it
 ) -> None:
     pool = await create_pool(pipeline.stack.database_url, max_size=2)
     try:
