@@ -22,7 +22,7 @@ from app.domain.lock_saga import LockSaga, RetryPolicy, VendorCall, VendorOutcom
 from app.domain.master_shift import LockStepDone
 from app.domain.reconcile import ReconcileLock
 from app.domain.wire import wire
-from app.metrics import RETRIES_SCHEDULED
+from app.metrics import LOCK_EVENTS, RETRIES_SCHEDULED
 from app.runtime import Runtime, runtime
 from app.saga_handler import handle_lock_input
 from app.settings import settings
@@ -74,6 +74,7 @@ class FaustSagaPorts:
 
     async def publish_event(self, key: str, event: LockEvent) -> None:
         await publish_acked(lock_events, key, event)
+        LOCK_EVENTS.labels(event.tenant, event.vendor, event.type).inc()
 
     async def audit(self, record: AuditRecord) -> None:
         await lock_audit.send(key=record.tenant, value=wire(record))

@@ -24,3 +24,6 @@ RECONCILE_RUNS = Counter("lis_reconcile_locks_total", "Locks reconciled, by verd
                          "failed)", ["verdict"])
 UNKNOWN_RESERVATIONS = Counter("lis_unknown_reservations_total", "PMS events for a reservation the service never saw, "
                                "by event type (checkouts and cancellations are dead-lettered too)", ["type"])
+LOCK_EVENTS = Counter("lis_lock_events_total", "Lock events published on lock.events, by tenant, vendor and type "
+                      "(key.issued, key.issue_failed, key.updated, key.revoked, key.revoke_failed); an event "
+                      "re-emitted after a crash counts again", ["tenant", "vendor", "type"])

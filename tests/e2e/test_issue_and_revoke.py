@@ -61,7 +61,11 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
         saga = (await worker.get("/lock-sagas/", params={"key": f"{pipeline.tenant}/eu-west/door-1"})).json()
         (record,) = saga["credentials"].values()
         assert record["status"] == "issued"
-        assert "lis_vendor_calls_total" in (await worker.get("/metrics")).text
+        metrics = (await worker.get("/metrics")).text
+        assert "lis_vendor_calls_total" in metrics
+        issued_metric = (f'lis_lock_events_total{{tenant="{pipeline.tenant}",vendor="ttlock",type="key.issued"}} '
+                         f"{float(ROOMS)}")
+        assert issued_metric in metrics, [line for line in metrics.splitlines() if "lis_lock_events" in line]
         assert (await worker.get("/breakers/")).json() == {f"{pipeline.tenant}/ttlock": "closed"}
 
     dead = await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= len(MALFORMED), timeout_s=30)
