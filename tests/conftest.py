@@ -23,7 +23,7 @@ async def stack() -> AsyncIterator[Stack]:
 
 
 @pytest.fixture
-async def pipeline(request: pytest.FixtureRequest) -> AsyncIterator[Pipeline]:
+async def pipeline(request: pytest.FixtureRequest, stack: Stack) -> AsyncIterator[Pipeline]:
     """The one pipeline fixture of the e2e and chaos tests: a sandboxed property, its directory, topics and a worker,
     shaped by the module's or test's ``@pytest.mark.pipeline(rooms=…, worker_env=…, stack="stack")`` and, for an
     indirect parametrization, by ``request.param`` (a dict of the same options); stopped after the test. A test
@@ -32,7 +32,8 @@ async def pipeline(request: pytest.FixtureRequest) -> AsyncIterator[Pipeline]:
     for marker in reversed(list(request.node.iter_markers("pipeline"))):  # the closest marker wins
         options.update(marker.kwargs)
     options.update(getattr(request, "param", {}))
-    running_stack: Stack = request.getfixturevalue(options.pop("stack", "stack"))
+    name = options.pop("stack", "stack")
+    running_stack: Stack = stack if name == "stack" else request.getfixturevalue(name)
     running = await Pipeline(running_stack, **options).start()
     try:
         yield running

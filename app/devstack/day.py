@@ -18,6 +18,7 @@ from rich.table import Table
 
 from app.dev_state import REACHABLE, DevStack, remove_state, write_state
 from app.devstack.pms_simulator import TimedEvent, hotel_rooms, simulate_day
+from app.devstack.prometheus import PrometheusServer
 from app.devstack.stack import Stack, provision_ttlock
 from app.devstack.vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
 from app.directory_load import load_directory
@@ -28,6 +29,7 @@ from app.infra.ports import free_port
 
 TENANT, REGION, PROPERTY = "demo-hotels", "eu-west", "berlin-mitte"
 TIME_ZONE = "Europe/Berlin"
+RULES = Path(__file__).resolve().parents[2] / "observability" / "prometheus" / "rules.yml"
 
 
 def demo_directory() -> PropertyDirectory:
@@ -97,7 +99,12 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         await load_directory(stack.database_url, path, stack.keys)
         path.unlink()  # it held the sandbox accounts' secrets; the sealed copies are in PostgreSQL
         await stack.ensure_topics()
-        stack.spawn(["worker"], log_name="worker", env=stack.env(LIS_WEB_PORT=str(free_port())))
+        worker_port = free_port()
+        stack.spawn(["worker"], log_name="worker", env=stack.env(LIS_WEB_PORT=str(worker_port)))
+        prometheus = PrometheusServer.start(stack.root / "prometheus", [f"127.0.0.1:{worker_port}"], RULES,
+                                            interval_s=1.0)
+        stack.processes.append(prometheus.process)
+        urls["prometheus"] = prometheus.url
         write_state(DevStack(pid=os.getpid(), root=stack.root, urls=urls,
                              env={name: value for name, value in stack.env().items() if name in REACHABLE}))
         events = simulate_day(TENANT, REGION, PROPERTY, hotel_rooms(), seed=seed, limit=reservations)
@@ -107,6 +114,7 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         counts, by_vendor, latencies = await _publish_and_watch(stack.kafka_bootstrap, events, expected, seconds,
                                                                 console)
         _summary(console, events, counts, by_vendor, latencies, expected)
+        await _slis(console, prometheus)
         ok = sum(counts.values()) >= expected and not _failures(counts)
         if keep:
             await _keep_running(console, stack.root)
@@ -185,6 +193,16 @@ async def _publish_and_watch(bootstrap: str, events: list[TimedEvent], expected:
             await producer.stop()
             await consumer.stop()
     return counts, by_vendor, latencies
+
+
+async def _slis(console: Console, prometheus: PrometheusServer) -> None:
+    """The service-level indicators as Prometheus computed them from the worker's metrics, and any alert."""
+    await asyncio.sleep(2)  # a last scrape and rule evaluation after the day's final events
+    ratio = await asyncio.to_thread(prometheus.query, f'lis:key_issue_errors:ratio_rate5m{{tenant="{TENANT}"}}')
+    alerts = [a["labels"]["alertname"] for a in await asyncio.to_thread(prometheus.alerts) if a["state"] == "firing"]
+    value = f"{float(ratio[0]['value'][1]) * 100:.2f} %" if ratio else "no data yet"
+    console.print(f"SLIs from Prometheus ({prometheus.url}): key issue failures over 5 min {value} "
+                  f"(SLO: at most 0.5 %); alerts firing: {', '.join(sorted(alerts)) or 'none'}")
 
 
 def _summary(console: Console, events: list[TimedEvent], counts: dict[str, int], by_vendor: dict[str, int],

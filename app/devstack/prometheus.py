@@ -7,11 +7,16 @@ a 3.x build from the Go module proxy takes about 15 minutes on these machines (d
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from app.infra.ports import cache_dir
+import httpx
+
+from app.infra.ports import cache_dir, free_port, wait_for_port
 
 PACKAGE = "prometheus=2.42.0+ds-5+deb12u1"
 
@@ -29,6 +34,56 @@ def prometheus_bin(name: str = "promtool") -> Path:
             subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
         marker.touch()
     return root / "usr" / "bin" / name
+
+
+
+@dataclass
+class PrometheusServer:
+    """A Prometheus on 127.0.0.1 scraping ``targets`` every ``interval_s`` and evaluating ``rules``; its HTTP API at
+    ``url`` (the web UI's assets are not needed)."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    root: Path
+
+    @classmethod
+    def start(cls, root: Path, targets: list[str], rules: Path, *, interval_s: float = 2.0) -> PrometheusServer:
+        root.mkdir(parents=True, exist_ok=True)
+        every = f"{round(interval_s * 1000)}ms"
+        config = {"global": {"scrape_interval": every, "evaluation_interval": every},
+                  "rule_files": [str(rules)],
+                  "scrape_configs": [{"job_name": "lis", "static_configs": [{"targets": targets}]}]}
+        (root / "prometheus.yml").write_text(json.dumps(config))  # JSON is YAML
+        port = free_port()
+        log = open(root / "prometheus.log", "ab")  # noqa: SIM115 - owned by the child process
+        process = subprocess.Popen([str(prometheus_bin("prometheus")), f"--config.file={root / 'prometheus.yml'}",
+                                    f"--storage.tsdb.path={root / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for_port(port, 60, what="Prometheus", alive=lambda: process.poll() is None)
+        except TimeoutError as err:
+            process.kill()
+            raise TimeoutError(f"{err}: {(root / 'prometheus.log').read_text()[-1500:]}") from None
+        return cls(url=f"http://127.0.0.1:{port}", process=process, root=root)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """The alerts Prometheus holds right now (pending or firing)."""
+        answer = httpx.get(f"{self.url}/api/v1/alerts", timeout=10).json()
+        alerts: list[dict[str, Any]] = answer["data"]["alerts"]
+        return alerts
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        answer = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10).json()
+        result: list[dict[str, Any]] = answer["data"]["result"]
+        return result
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 if __name__ == "__main__":

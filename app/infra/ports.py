@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -15,16 +16,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout_s: float, *, what: str) -> None:
-    """Block until 127.0.0.1:port accepts connections, or raise TimeoutError naming ``what``."""
+def wait_for_port(port: int, timeout_s: float, *, what: str, alive: Callable[[], bool] = lambda: True) -> None:
+    """Block until 127.0.0.1:port accepts connections, or raise TimeoutError naming ``what`` (at once when
+    ``alive()`` says the server has exited)."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"{what} did not listen on 127.0.0.1:{port} within {timeout_s:.0f}s")
+    state = "within" if alive() else "(it exited) within"
+    raise TimeoutError(f"{what} did not listen on 127.0.0.1:{port} {state} {timeout_s:.0f}s")
 
 
 def cache_dir() -> Path:

@@ -46,6 +46,7 @@ def test_dlq_audit_and_master_key_commands_reach_a_kept_dev_stack_without_any_se
     try:
         wait_for(output, "the dev stack keeps running", dev, timeout_s=300)
         assert json.loads(state.read_text())["pid"] == dev.pid
+        assert "SLIs from Prometheus (http://127.0.0.1:" in output.read_text(), "the day's SLIs, read back"
 
         exports = lis(env, "dev", "env")
         assert exports.returncode == 0, exports.stderr

@@ -63,7 +63,7 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
         assert record["status"] == "issued"
         metrics = (await worker.get("/metrics")).text
         assert "lis_vendor_calls_total" in metrics
-        issued_metric = (f'lis_lock_events_total{{tenant="{pipeline.tenant}",vendor="ttlock",type="key.issued"}} '
+        issued_metric = (f'lis_lock_events_total{{tenant="{pipeline.tenant}",type="key.issued",vendor="ttlock"}} '
                          f"{float(ROOMS)}")
         assert issued_metric in metrics, [line for line in metrics.splitlines() if "lis_lock_events" in line]
         assert (await worker.get("/breakers/")).json() == {f"{pipeline.tenant}/ttlock": "closed"}
