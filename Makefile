@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Where platformdirs-using libraries keep runtime files; set, so they do not warn that it is not.
+export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
 .PHONY: setup dev test lint typecheck bench chaos-soak k6 clean
 
@@ -13,6 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
+	@mkdir -p $(XDG_RUNTIME_DIR)
 	$(BIN)/python -c "from app.devstack.kafka import kafka_libs; print('kafka jars:', kafka_libs())"
 	$(BIN)/python -c "from app.devstack.prometheus import prometheus_bin; print('promtool:', prometheus_bin())"
 

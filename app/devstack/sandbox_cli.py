@@ -46,6 +46,7 @@ def sandbox_ttlock(
 
     seed = SandboxSeed.model_validate_json(seed_file.read_text() if seed_file else "{}")
     seed = seed.model_copy(update={"faults": [*seed.faults, *faults_of(fault or [], FAULT_MODES)]})
+    typer.echo(f"TTLock sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)")
     asyncio.run(run_sandbox("127.0.0.1", port, seed=seed))
 
 
@@ -63,6 +64,7 @@ def sandbox_salto(
 
     seed = SandboxSeed.model_validate_json(seed_file.read_text() if seed_file else "{}")
     seed = seed.model_copy(update={"faults": [*seed.faults, *faults_of(fault or [], FAULT_MODES)]})
+    typer.echo(f"Salto sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)")
     asyncio.run(run_sandbox("127.0.0.1", port, seed=seed))
 
 
@@ -85,6 +87,8 @@ def sandbox_wiegand(
     from adapters.wiegand.sandbox_state import FAULT_MODES
 
     faults = faults_of(fault or [], FAULT_MODES)
+    typer.echo(f"Wiegand encoder simulator: admin API on http://127.0.0.1:{port}, serial links in {link_dir} "
+               "(Ctrl-C stops it)")
     asyncio.run(
         run_sandbox(
             "127.0.0.1",

@@ -87,3 +87,18 @@ def test_lis_sandbox_ttlock_arms_the_fault_from_the_command_line(sandbox_process
 
     assert first.json()["errcode"] == 30006
     assert second.json()["errcode"] == 10000
+
+
+@pytest.mark.parametrize("vendor", ["ttlock", "salto"])
+def test_lis_sandbox_says_where_it_listens(vendor: str) -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "app", "sandbox", vendor, "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert f"listening on http://127.0.0.1:{port}" in first, first
+        wait_for_port(port, 20, what="sandbox")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
