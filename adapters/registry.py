@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 
 from adapters.postgres.vendor_accounts import load_vendor_account
 from adapters.salto.client import SaltoClient, SaltoConfig
@@ -14,6 +15,10 @@ from app.domain.credential import Vendor
 from app.domain.errors import Unauthorized, Unsupported
 from app.domain.lock_port import LockPort
 from app.security.envelope import KeyStore
+
+# Each vendor's account configuration model: what a directory file's vendor_accounts entry holds.
+CONFIG_MODELS: dict[Vendor, type[BaseModel]] = {
+    Vendor.TTLOCK: TTLockConfig, Vendor.SALTO: SaltoConfig, Vendor.WIEGAND: WiegandConfig}
 
 
 def build_port(vendor: Vendor, config: dict[str, Any]) -> LockPort:

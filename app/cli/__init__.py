@@ -100,6 +100,43 @@ def directory_load(path: Path) -> None:
     typer.echo(f"loaded {count} locks")
 
 
+EXPORT_TO = typer.Option(None, "--output", "-o", help="Write here (default: standard output).")
+
+
+@directory_cli.command("export")
+def directory_export(
+    tenant: str = typer.Option(..., help="Tenant id."),
+    output: Path | None = EXPORT_TO,
+) -> None:
+    """Write a tenant's directory as it is in PostgreSQL, in the file format `lis directory load` reads; every
+    vendor-account secret as a ${LIS_<TENANT>_<PROPERTY>_<VENDOR>_<FIELD>} reference, never in clear."""
+    import yaml
+
+    from adapters.postgres.pool import create_pool
+    from app.directory_export import export_tenant
+    from app.security.envelope import LocalKeyStore
+    from app.settings import settings
+
+    async def export() -> list[dict[str, object]]:
+        pool = await create_pool(settings.database_url)
+        try:
+            return await export_tenant(pool, LocalKeyStore.from_file(settings.key_file), tenant)
+        finally:
+            await pool.close()
+
+    try:
+        entries = asyncio.run(export())
+    except LookupError as err:
+        typer.echo(f"lis: {err.args[0]}", err=True)
+        raise typer.Exit(1) from None
+    text = yaml.safe_dump(entries, sort_keys=False)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}", err=True)
+
+
 dev_cli = typer.Typer(help="The whole service on its embedded default, fed a simulated hotel day.")
 cli.add_typer(dev_cli, name="dev")
 
