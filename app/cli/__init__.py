@@ -31,8 +31,8 @@ cli.add_typer(pms_cli, name="pms")
 
 @cli.command()
 def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")) -> None:
-    """Run a Faust worker: every agent in ``agents/`` (reservations, lock sagas, audit sink, webhooks…) and every
-    table and ops view in ``tables/``."""
+    """Run a Faust worker: every agent in `agents/` (reservations, lock sagas, audit sink, webhooks…) and every
+    table and ops view in `tables/`."""
     import importlib
     import logging
     import pkgutil
@@ -210,7 +210,7 @@ def audit_stream(
 
 @cli.command()
 def schemas() -> None:
-    """Regenerate the canonical event JSON Schemas in ``schemas/`` from the models."""
+    """Regenerate the canonical event JSON Schemas in `schemas/` from the models."""
     from app.schemas import write_schemas
 
     for path in write_schemas():
@@ -233,8 +233,8 @@ def _say_when_on_the_dev_stack(command: list[str]) -> None:
 
 
 def main() -> None:
-    """``lis``: known service failures become one line and an exit code (app/cli/errors.py); ``--debug`` or
-    ``LIS_DEBUG=1`` shows the traceback."""
+    """`lis`: known service failures become one line and an exit code (app/cli/errors.py); `--debug` or
+    `LIS_DEBUG=1` shows the traceback."""
     import sys
 
     from app.cli.errors import explain, quiet_shutdown

@@ -26,7 +26,7 @@ def serve(
     port: int = typer.Option(-1, help="Port to listen on (default LIS_INGRESS_PORT or 8088)."),
     loglevel: str = typer.Option("info", help="Log level; the access log is at info and never shows secrets."),
 ) -> None:
-    """Serve ``/webhooks/...`` until SIGINT or SIGTERM; needs Kafka, PostgreSQL and the master key file."""
+    """Serve `/webhooks/...` until SIGINT or SIGTERM; needs Kafka, PostgreSQL and the master key file."""
     from aiohttp import web
 
     from app.ingress.guards import load_ingress_settings

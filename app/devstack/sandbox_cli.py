@@ -110,7 +110,7 @@ def sandbox_conformance(
         list[str] | None, typer.Option(help="Vendors to run (repeatable; default: all of the contract suite).")
     ] = None,
 ) -> None:
-    """Run the LockPort contract suite per vendor and write a dated report and a summary under ``reports_dir``."""
+    """Run the LockPort contract suite per vendor and write a dated report and a summary under `reports_dir`."""
     from app.devstack.conformance import VENDORS, run_conformance
 
     unknown = sorted(set(vendor or []) - set(VENDORS))
