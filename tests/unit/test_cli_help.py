@@ -51,8 +51,8 @@ def test_every_command_and_option_the_readme_names_exists() -> None:
     for words in _readme_invocations():
         path: tuple[str, ...] = ("lis",)
         for word in words:
-            if word.startswith("-") or word not in {p[len(path)] for p in COMMANDS if len(p) > len(path)
-                                                    and p[:len(path)] == path} and "|" not in word:
+            if word.startswith("-") or (word not in {p[len(path)] for p in COMMANDS if len(p) > len(path)
+                                                    and p[:len(path)] == path} and "|" not in word):
                 break
             for choice in word.split("|"):  # `lis sandbox ttlock|salto|wiegand`
                 if (*path, choice) not in COMMANDS:
