@@ -29,6 +29,7 @@ from app.infra.ports import free_port
 
 TENANT, REGION, PROPERTY = "demo-hotels", "eu-west", "berlin-mitte"
 TIME_ZONE = "Europe/Berlin"
+OUTCOME_ROWS = ("key.issued", "key.updated", "key.revoked", "key.issue_failed", "key.revoke_failed")
 RULES = Path(__file__).resolve().parents[2] / "observability" / "prometheus" / "rules.yml"
 
 
@@ -212,8 +213,8 @@ def _summary(console: Console, events: list[TimedEvent], counts: dict[str, int],
     table.add_column("count", justify="right")
     table.add_row("reservations seen", str(len({item.event.stay_id for item in events})))
     table.add_row("PMS events", str(len(events)))
-    for kind in sorted(counts):
-        table.add_row(kind, str(counts[kind]))
+    for kind in sorted(set(OUTCOME_ROWS) | set(counts)):  # every outcome, even the ones that did not happen
+        table.add_row(kind, str(counts.get(kind, 0)))
     for vendor in sorted(by_vendor):
         table.add_row(f"outcomes on {vendor} locks", str(by_vendor[vendor]))
     table.add_row("lock outcomes expected", str(expected))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ def kafka_libs() -> Path:
     marker = libs / ".complete"
     if marker.exists():
         return libs
+    print(f"fetching Apache Kafka {KAFKA_VERSION}'s jars from Maven Central into {libs} (once per machine)…",
+          file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory() as work:
         (Path(work) / "pom.xml").write_text(_POM)
         subprocess.run(
