@@ -56,3 +56,4 @@ def test_settings_use_a_running_dev_stack_only_when_no_service_is_configured(tmp
             if name not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")} | {"LIS_DEV_STATE": str(path)}
     assert _settings_in(base) == "127.0.0.1:1234 True"
     assert _settings_in(base | {"KAFKA_BOOTSTRAP_SERVERS": "10.0.0.1:9092"}) == "10.0.0.1:9092 False"
+
