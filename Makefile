@@ -18,6 +18,7 @@ setup: $(VENV)/.installed
 	@mkdir -p $(XDG_RUNTIME_DIR)
 	$(BIN)/python -c "from app.devstack.kafka import kafka_libs; print('kafka jars:', kafka_libs())"
 	$(BIN)/python -c "from app.devstack.prometheus import prometheus_bin; print('promtool:', prometheus_bin())"
+	$(BIN)/python -c "from app.devstack.node_tools import redocly_bin; print('redocly:', redocly_bin())"
 
 dev: setup  ## the service on its embedded default, fed a simulated hotel day
 	$(BIN)/lis dev
@@ -25,9 +26,10 @@ dev: setup  ## the service on its embedded default, fed a simulated hotel day
 test: setup  ## every test: unit, agents, contract, integration, e2e (starts Kafka and PostgreSQL itself)
 	$(BIN)/pytest
 
-lint: setup  ## ruff, and the import floors of docs/ARCHITECTURE.md (import-linter contracts in pyproject.toml)
+lint: setup  ## ruff, the import floors of docs/ARCHITECTURE.md (import-linter contracts), Redocly's OpenAPI lint
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	REDOCLY_TELEMETRY=off $$($(BIN)/python -m app.devstack.node_tools) lint --format=summary docs/openapi.yaml
 
 typecheck: setup
 	$(BIN)/mypy
