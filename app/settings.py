@@ -86,18 +86,19 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from ``env`` (default: the process environment, completed by a running ``lis dev`` stack when it
     configures neither Kafka nor PostgreSQL); unknown variables are ignored."""
     source: Mapping[str, str] = os.environ if env is None else env
-    if env is None:
-        source = {**_dev_stack_env(source), **source}
+    stack = dev_stack_for(source) if env is None else None
+    if stack is not None:
+        source = {**stack.env, **source}
     return Settings.model_validate({field: source[name] for name, field in _ENV.items() if name in source})
 
 
-def _dev_stack_env(source: Mapping[str, str]) -> dict[str, str]:
-    global dev_stack_in_use
+def dev_stack_for(source: Mapping[str, str]) -> DevStack | None:
+    """The running ``lis dev`` stack whose services these variables fall back to: none when they name Kafka or
+    PostgreSQL themselves."""
     if "KAFKA_BOOTSTRAP_SERVERS" in source or "DATABASE_URL" in source:
-        return {}
-    dev_stack_in_use = read_state(state_file(dict(source)))
-    return dev_stack_in_use.env if dev_stack_in_use is not None else {}
+        return None
+    return read_state(state_file(dict(source)))
 
 
-dev_stack_in_use: DevStack | None = None  # the running `lis dev` stack these settings came from, if any
+dev_stack_in_use = dev_stack_for(os.environ)  # the running `lis dev` stack the settings below came from, if any
 settings = load_settings()

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.infra.ports import cache_dir, free_port, wait_for_port
+from app.infra.ports import cache_dir, cached_install, free_port, wait_for_port
 
 KAFKA_VERSION = "3.9.1"
 SCALA_VERSION = "2.13"
@@ -39,10 +39,10 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 
 def kafka_libs() -> Path:
     """The folder of Kafka's runtime jars, fetching them with Maven the first time."""
-    libs = cache_dir() / f"kafka_{SCALA_VERSION}-{KAFKA_VERSION}" / "libs"
-    marker = libs / ".complete"
-    if marker.exists():
-        return libs
+    return cached_install(cache_dir() / f"kafka_{SCALA_VERSION}-{KAFKA_VERSION}" / "libs", _fetch_kafka_jars)
+
+
+def _fetch_kafka_jars(libs: Path) -> None:
     print(f"fetching Apache Kafka {KAFKA_VERSION}'s jars from Maven Central into {libs} (once per machine)…",
           file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory() as work:
@@ -52,8 +52,6 @@ def kafka_libs() -> Path:
             cwd=work,
             check=True,
         )
-    marker.touch()
-    return libs
 
 
 @dataclass

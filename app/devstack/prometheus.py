@@ -16,25 +16,23 @@ from typing import Any
 
 import httpx
 
-from app.infra.ports import cache_dir, free_port, wait_for_port
+from app.infra.ports import cache_dir, cached_install, free_port, wait_for_port
 
 PACKAGE = "prometheus=2.42.0+ds-5+deb12u1"
 
 
 def prometheus_bin(name: str = "promtool") -> Path:
     """The path of ``promtool`` or ``prometheus``, fetching the package the first time."""
-    root = cache_dir() / "prometheus-2.42.0"
-    marker = root / ".complete"
-    if not marker.exists():
-        with tempfile.TemporaryDirectory() as work:
-            if subprocess.run(["apt-get", "download", PACKAGE], cwd=work, capture_output=True).returncode != 0:
-                subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)  # a fresh machine
-                subprocess.run(["apt-get", "download", PACKAGE], cwd=work, check=True, capture_output=True)
-            [deb] = Path(work).glob("prometheus_*.deb")
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-        marker.touch()
-    return root / "usr" / "bin" / name
+    return cached_install(cache_dir() / "prometheus-2.42.0", _unpack_debian_package) / "usr" / "bin" / name
 
+
+def _unpack_debian_package(root: Path) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        if subprocess.run(["apt-get", "download", PACKAGE], cwd=work, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)  # a fresh machine
+            subprocess.run(["apt-get", "download", PACKAGE], cwd=work, check=True, capture_output=True)
+        [deb] = Path(work).glob("prometheus_*.deb")
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
 
 
 @dataclass

@@ -8,6 +8,7 @@ Every sandbox takes ``--fault MODE[:RATE][:count=N][:ms=N]`` (repeatable), e.g. 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +35,16 @@ def faults_of(specs: list[str], modes: Collection[str]) -> list[FaultSeed]:
     return faults
 
 
+def run_http_sandbox(vendor: str, label: str, port: int, seed_file: Path | None, fault: list[str] | None) -> None:
+    """Run ``adapters/<vendor>/sandbox.py`` on 127.0.0.1:port with its JSON seed and the ``--fault`` options added."""
+    sandbox = importlib.import_module(f"adapters.{vendor}.sandbox")
+    modes = importlib.import_module(f"adapters.{vendor}.sandbox_state").FAULT_MODES
+    seed = sandbox.SandboxSeed.model_validate_json(seed_file.read_text() if seed_file else "{}")
+    seed = seed.model_copy(update={"faults": [*seed.faults, *faults_of(fault or [], modes)]})
+    typer.echo(f"{label} sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    asyncio.run(sandbox.run_sandbox("127.0.0.1", port, seed=seed))
+
+
 @sandbox_cli.command("ttlock")
 def sandbox_ttlock(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
@@ -41,13 +52,7 @@ def sandbox_ttlock(
     fault: Annotated[list[str] | None, typer.Option(help=FAULT_HELP)] = None,
 ) -> None:
     """Run the TTLock Open Platform sandbox on 127.0.0.1."""
-    from adapters.ttlock.sandbox import SandboxSeed, run_sandbox
-    from adapters.ttlock.sandbox_state import FAULT_MODES
-
-    seed = SandboxSeed.model_validate_json(seed_file.read_text() if seed_file else "{}")
-    seed = seed.model_copy(update={"faults": [*seed.faults, *faults_of(fault or [], FAULT_MODES)]})
-    typer.echo(f"TTLock sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)")
-    asyncio.run(run_sandbox("127.0.0.1", port, seed=seed))
+    run_http_sandbox("ttlock", "TTLock", port, seed_file, fault)
 
 
 @sandbox_cli.command("salto")
@@ -59,13 +64,7 @@ def sandbox_salto(
     fault: Annotated[list[str] | None, typer.Option(help=FAULT_HELP)] = None,
 ) -> None:
     """Run the Salto Space sandbox on 127.0.0.1."""
-    from adapters.salto.sandbox import SandboxSeed, run_sandbox
-    from adapters.salto.sandbox_state import FAULT_MODES
-
-    seed = SandboxSeed.model_validate_json(seed_file.read_text() if seed_file else "{}")
-    seed = seed.model_copy(update={"faults": [*seed.faults, *faults_of(fault or [], FAULT_MODES)]})
-    typer.echo(f"Salto sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)")
-    asyncio.run(run_sandbox("127.0.0.1", port, seed=seed))
+    run_http_sandbox("salto", "Salto", port, seed_file, fault)
 
 
 @sandbox_cli.command("wiegand")

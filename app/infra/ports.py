@@ -35,3 +35,13 @@ def cache_dir() -> Path:
     root = Path(os.environ.get("LIS_CACHE_DIR", Path.home() / ".cache" / "lis"))
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def cached_install(folder: Path, install: Callable[[Path], None]) -> Path:
+    """``folder`` under the cache, running ``install(folder)`` first unless an earlier run completed it (the
+    ``.complete`` marker is written only after ``install`` returns, so an interrupted download is redone)."""
+    if not (folder / ".complete").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        install(folder)
+        (folder / ".complete").touch()
+    return folder
