@@ -29,7 +29,7 @@ test: setup  ## every test: unit, agents, contract, integration, e2e (starts Kaf
 lint: setup  ## ruff, the import floors of docs/ARCHITECTURE.md (import-linter contracts), Redocly's OpenAPI lint
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	REDOCLY_TELEMETRY=off $$($(BIN)/python -m app.devstack.node_tools) lint --format=summary docs/openapi.yaml
+	REDOCLY_TELEMETRY=off $$($(BIN)/python -m app.devstack.node_tools) lint --format=summary docs/openapi.yaml docs/openapi-ops.yaml
 
 typecheck: setup
 	$(BIN)/mypy

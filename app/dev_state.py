@@ -16,7 +16,7 @@ from pathlib import Path
 
 # The settings a command takes from the dev stack when they are not in its environment.
 REACHABLE = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "LIS_ADMIN_DATABASE_URL", "LIS_MASTER_KEY_FILE",
-             "LIS_DATA_DIR")
+             "LIS_DATA_DIR", "LIS_OPS_JWKS")
 
 
 @dataclass(frozen=True)

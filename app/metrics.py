@@ -1,4 +1,4 @@
-"""Prometheus metrics of the worker (served at ``/metrics`` by the Faust web server)."""
+"""Prometheus metrics of the worker (served on their own port, ``LIS_METRICS_PORT``, apart from the ops API)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,5 @@ UNKNOWN_RESERVATIONS = Counter("lis_unknown_reservations_total", "PMS events for
 LOCK_EVENTS = Counter("lis_lock_events_total", "Lock events published on lock.events, by tenant, vendor and type "
                       "(key.issued, key.issue_failed, key.updated, key.revoked, key.revoke_failed); an event "
                       "re-emitted after a crash counts again", ["tenant", "vendor", "type"])
+OPS_REQUESTS = Counter("lis_ops_requests_total", "Ops API requests by view, outcome (allowed, refused) and reason "
+                       "code (allowed, token_expired, tenant_not_allowed, …)", ["view", "outcome", "reason"])

@@ -38,6 +38,15 @@ class Settings(BaseModel):
     stream_audit_s: float = Field(default=600.0, gt=0, description="how often the end-to-end stream audit runs")
     reconcile_s: float = Field(default=3600.0, gt=0, description="how often each worker reconciles its locks")
     processed_ledger: Path | None = Field(default=None, description="append every processed offset to this file")
+    web_host: str = Field(default="127.0.0.1", description="the address the worker's web server (ops API) binds")
+    advertised_url: str = Field(default="", description="the URL other workers forward ops requests for this "
+                                "worker's keys to (default http://<web_host>:<web_port>)")
+    metrics_port: int = Field(default=6067, ge=0, description="Prometheus metrics, on their own port (0: none)")
+    ops_issuer: str = Field(default="lis-dev", description="the iss every ops API token must carry")
+    ops_audience: str = Field(default="lis-ops", description="the aud every ops API token must carry")
+    ops_jwks: str = Field(default="", description="the ops tokens' keys: a JWKS file or an https:// jwks_uri "
+                          "(default: the local issuer's <data_dir>/ops/jwks.json)")
+    ops_leeway_s: float = Field(default=30.0, ge=0, le=300, description="clock skew allowed on exp and nbf")
 
     @property
     def broker_url(self) -> str:
@@ -46,6 +55,22 @@ class Settings(BaseModel):
     @property
     def key_file(self) -> Path:
         return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def canonical_url(self) -> str:
+        return self.advertised_url or f"http://{self.web_host}:{self.web_port}"
+
+    @property
+    def ops_key_dir(self) -> Path:
+        """The local token issuer's folder (``lis ops token``): its signing key and the JWKS (the folder of
+        ``LIS_OPS_JWKS`` when that names a file)."""
+        if self.ops_jwks and not self.ops_jwks.startswith(("https://", "http://")):
+            return Path(self.ops_jwks).parent
+        return self.data_dir / "ops"
+
+    @property
+    def ops_jwks_source(self) -> str:
+        return self.ops_jwks or str(self.data_dir / "ops" / "jwks.json")
 
     def topic(self, name: str) -> str:
         """The real topic name: the prefix keeps test runs and tenants' environments apart on one broker."""
@@ -79,6 +104,13 @@ _ENV = {
     "LIS_STREAM_AUDIT_S": "stream_audit_s",
     "LIS_RECONCILE_S": "reconcile_s",
     "LIS_PROCESSED_LEDGER": "processed_ledger",
+    "LIS_WEB_HOST": "web_host",
+    "LIS_ADVERTISED_URL": "advertised_url",
+    "LIS_METRICS_PORT": "metrics_port",
+    "LIS_OPS_ISSUER": "ops_issuer",
+    "LIS_OPS_AUDIENCE": "ops_audience",
+    "LIS_OPS_JWKS": "ops_jwks",
+    "LIS_OPS_LEEWAY_S": "ops_leeway_s",
 }
 
 

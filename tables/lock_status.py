@@ -1,15 +1,12 @@
-"""``lock_status``: what each lock's vendor last reported, and the ops view over it.
+"""``lock_status``: what each lock's vendor last reported.
 
 Keyed tenant/region/lock like ``vendor.webhooks``, so the table is co-partitioned with the stream that updates it and
 all webhooks of one lock are applied in order on one partition. Values are the JSON bytes of
-:class:`~app.domain.lock_status.LockCondition`.
+:class:`~app.domain.lock_status.LockCondition`; the ops API shows it in the lock view
+(``tables/ops_views.py``).
 """
 
 from __future__ import annotations
-
-import json
-
-from faust.web import Request, Response, View
 
 from app.domain.lock_status import LockCondition
 from app.domain.wire import wire
@@ -28,14 +25,3 @@ def read_lock_condition(key: str) -> LockCondition | None:
 def write_lock_condition(key: str, condition: LockCondition) -> None:
     """Store the lock's condition; assignment (not mutation) is what makes Faust write the changelog."""
     lock_status[key] = wire(condition)
-
-
-@app.page("/lock-status/")
-@app.table_route(table=lock_status, query_param="key")
-async def lock_status_view(web: View, request: Request) -> Response:
-    """``GET /lock-status/?key=tenant/region/lock``: the lock's condition, answered by the worker that owns the key."""
-    key = request.query["key"]
-    raw: bytes | None = lock_status.get(key)
-    if raw is None:
-        return web.json({"key": key, "condition": None}, status=404)
-    return web.json({"key": key, "condition": json.loads(raw)})

@@ -8,6 +8,7 @@ from faust.web import Request, Response, View
 from app.domain.master_shift import PropertyMasters
 from app.domain.wire import wire
 from app.streams import app
+from tables.ops_guard import OpsRequest, ops_view, property_scope
 
 master_keys = app.Table("master_keys", default=None, key_type=str, value_type=bytes,
                         help="Master-key shifts by tenant/property")
@@ -22,11 +23,11 @@ def write_masters(key: str, state: PropertyMasters) -> None:
     master_keys[key] = wire(state)
 
 
-@app.page("/master-keys/")
-@app.table_route(table=master_keys, query_param="key")
-async def master_keys_view(web: View, request: Request) -> Response:
-    """``GET /master-keys/?key=tenant/property``: the property's shift, its per-lock phases and stragglers."""
-    state = read_masters(request.query["key"])
+@app.page("/ops/master-keys")
+@ops_view("master-keys", property_scope, table=master_keys)
+async def master_keys_view(web: View, request: Request, ops: OpsRequest) -> Response:
+    """``GET /ops/master-keys?key=tenant/property``: the property's shift, its per-lock phases and stragglers."""
+    state = read_masters(ops.key)
     shift = state.shift
     body = {"current_shift": state.current_shift, "shift": None if shift is None else {
         "shift_id": shift.request.shift_id, "status": shift.status, "counts": shift.counts(),

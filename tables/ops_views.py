@@ -1,31 +1,90 @@
-"""Worker-wide ops views on the Faust web server: Prometheus metrics, the circuit breakers, and a lock's saga."""
+"""The ops API's views over the Faust tables: a lock, a stay, the breakers (``docs/OPS_API.md``, ``docs/ops-api.yaml``).
+
+Every view is guarded by :func:`tables.ops_guard.ops_view`; keys are checked against the token before any table is
+read. Nothing secret is answered: saga records drop the sealed mobile-key account, guests appear as pseudonyms.
+"""
 
 from __future__ import annotations
 
-from faust.web import Request, Response, View
-from prometheus_client import generate_latest
+from typing import Any
 
+from faust.web import Request, Response, View
+from yarl import URL
+
+from app.domain.lock_saga import LockSaga
+from app.domain.stay import Stay
 from app.runtime import runtime
 from app.streams import app
-from tables.sagas import lock_sagas
+from tables.lock_status import read_lock_condition
+from tables.ops_guard import OpsRequest, here, key_parts, lock_scope, ops_view, owner_of, platform_scope, property_scope
+from tables.sagas import lock_sagas, read_stay, stays
 
 
-@app.page("/metrics")
-async def metrics_view(web: View, request: Request) -> Response:
-    """Prometheus exposition of this worker's metrics."""
-    # aiohttp refuses a charset inside content_type, and Prometheus reads plain text exposition as version 0.0.4.
-    return web.bytes(generate_latest(), content_type="text/plain")
+def lock_answer(key: str) -> dict[str, Any] | None:
+    """The lock's saga records, its last reported condition and its breaker, from this worker's tables."""
+    raw: bytes | None = lock_sagas.get(key)
+    saga = LockSaga.model_validate_json(raw) if raw is not None else None
+    condition = read_lock_condition(key)
+    if saga is None and condition is None:
+        return None
+    credentials = {} if saga is None else {
+        stay: record.model_dump(mode="json", exclude={"mobile_account", "queued"})
+        for stay, record in saga.credentials.items()}
+    return {"key": key, "credentials": credentials,
+            "condition": None if condition is None else condition.model_dump(mode="json"),
+            "vendor": None if saga is None else str(saga.lock.vendor)}
 
 
-@app.page("/breakers/")
-async def breakers_view(web: View, request: Request) -> Response:
-    """``{"tenant/vendor": "closed" | "open" | "half_open"}`` for every breaker this worker has used."""
-    return web.json((await runtime()).caller.breaker_states())
+@app.page("/ops/locks")
+@ops_view("locks", lock_scope, table=lock_sagas)
+async def lock_view(web: View, request: Request, ops: OpsRequest) -> Response:
+    """``GET /ops/locks?key=tenant/region/lock``: the lock's credentials, condition and breaker, and which worker
+    owns it."""
+    answer = lock_answer(ops.key)
+    if answer is None:
+        return web.json({"reason": "not_found"}, status=404)
+    states = (await runtime()).caller.breaker_states()
+    answer["breaker"] = states.get(f"{ops.key.split('/')[0]}/{answer['vendor']}", "closed")
+    answer["worker"] = str(app.conf.canonical_url)  # the owner that answered (other workers forward to it)
+    return web.json(answer)
 
 
-@app.page("/lock-sagas/")
-@app.table_route(table=lock_sagas, query_param="key")
-async def lock_saga_view(web: View, request: Request) -> Response:
-    """``GET /lock-sagas/?key=tenant/region/lock``: every credential record of the lock (no secrets are kept)."""
-    raw: bytes | None = lock_sagas.get(request.query["key"])
-    return web.bytes(raw or b"null", content_type="application/json")
+@app.page("/ops/stays")
+@ops_view("stays", property_scope, table=stays)
+async def stay_view(web: View, request: Request, ops: OpsRequest) -> Response:
+    """``GET /ops/stays?key=tenant/property/reservation``: the stay and each of its locks' credential for it."""
+    key_parts(ops.key, 3)
+    stay = read_stay(ops.key)
+    if stay is None:
+        return web.json({"reason": "not_found"}, status=404)
+    locks = [await _credential_on(lock.key, stay, request) for lock in stay.locks]
+    return web.json({"key": ops.key, "status": str(stay.status), "sequence": stay.sequence, "kind": str(stay.kind),
+                     "validity": None if stay.validity is None else stay.validity.model_dump(mode="json"),
+                     "guest_ref": stay.guest_ref, "locks": locks})
+
+
+async def _credential_on(lock_key: str, stay: Stay, request: Request) -> dict[str, Any]:
+    """The stay's credential record on one lock: read here when this worker owns the lock, else asked of its owner
+    through its lock view (with the caller's token, so the owner checks and audits it too)."""
+    owner = owner_of(lock_sagas, lock_key)
+    answer = lock_answer(lock_key) if owner == here() else await _ask_owner(owner, lock_key, request)
+    credential = None if answer is None else answer["credentials"].get(stay.stay)
+    return {"lock": lock_key, "credential": credential}
+
+
+async def _ask_owner(owner: URL, lock_key: str, request: Request) -> dict[str, Any] | None:
+    headers = {"Authorization": request.headers.get("Authorization", "")}
+    async with app.http_client.get(owner.with_path("/ops/locks"), params={"key": lock_key},
+                                   headers=headers) as response:
+        return await response.json() if response.status == 200 else None
+
+
+@app.page("/ops/breakers")
+@ops_view("breakers", platform_scope, keyed=False)
+async def breakers_view(web: View, request: Request, ops: OpsRequest) -> Response:
+    """``GET /ops/breakers``: ``{"tenant/vendor": "closed" | "open" | "half_open"}`` of the breakers this worker
+    used, only the caller's tenants' unless it is a platform admin."""
+    states = (await runtime()).caller.breaker_states()
+    seen = ops.decision.tenants
+    return web.json({name: state for name, state in states.items()
+                     if seen is None or name.split("/")[0] in seen})

@@ -55,7 +55,8 @@ class Pipeline:
     wiegand_url: str = ""
     vendor_timeout_s: float | None = None  # the adapters' client timeout (5 s, Wiegand 2 s, unless set)
     time_zone: str = "Europe/Berlin"  # the property's, in the directory
-    web_port: int = 0  # the current worker's Faust web server (ops views)
+    web_port: int = 0  # the current worker's Faust web server (ops API)
+    metrics_port: int = 0  # the current worker's Prometheus metrics
     vendor_proxy: FaultProxy | None = None  # when set, the worker reaches the TTLock sandbox through it
     ledger: bool = False  # workers append each processed offset to ``ledger_path`` (LIS_PROCESSED_LEDGER)
 
@@ -120,8 +121,9 @@ class Pipeline:
     def start_worker(self, data_dir: str = "") -> subprocess.Popen[bytes]:
         """A worker of the pipeline's group; a second one alive beside it needs a ``data_dir`` name of its own (its
         RocksDB tables), a restarted one takes over the default's."""
-        self.web_port = free_port()
+        self.web_port, self.metrics_port = free_port(), free_port()
         env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(self.web_port),
+                             LIS_METRICS_PORT=str(self.metrics_port),
                              LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / f"{self.tenant}{data_dir}"),
                              **self.worker_env)
         loglevel = os.environ.get("LIS_TEST_WORKER_LOGLEVEL", "warning")  # info, to investigate a failed run

@@ -12,6 +12,7 @@ from app.cli.audit import audit_cli, dr_cli
 from app.cli.dlq import dlq_cli
 from app.cli.ingress import ingress_cli
 from app.cli.master_key import master_key_cli
+from app.cli.ops import ops_cli
 from app.cli.pms import pms_cli
 from app.devstack.hil import hil_cli
 from app.devstack.sandbox_cli import sandbox_cli
@@ -27,6 +28,7 @@ cli.add_typer(dlq_cli, name="dlq")
 cli.add_typer(master_key_cli, name="master-key")
 cli.add_typer(hil_cli, name="hil")
 cli.add_typer(pms_cli, name="pms")
+cli.add_typer(ops_cli, name="ops")
 
 
 @cli.command()
@@ -53,6 +55,10 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
     from app.streams import app
 
     install_consumer_patch()  # no record committed unprocessed across a takeover: docs/adr/0005
+    if settings.metrics_port:  # apart from the ops API: the metrics name every tenant (docs/OBSERVABILITY.md)
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.web_host)
 
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, prefix=settings.topic_prefix,
@@ -218,7 +224,7 @@ def schemas() -> None:
 
 
 # Commands that run and end (not the worker, the ingress or the sandboxes, whose logs are their record).
-SHORT_COMMANDS = frozenset({"dlq", "audit", "audit-stream", "reconcile", "master-key", "pms", "directory", "dr",
+SHORT_COMMANDS = frozenset({"ops", "dlq", "audit", "audit-stream", "reconcile", "master-key", "pms", "directory", "dr",
                             "migrate"})
 
 

@@ -24,6 +24,7 @@ from app.devstack.vendors import provision_salto, start_salto_sandbox, start_wie
 from app.directory_load import load_directory
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step_lock_saga
+from app.domain.ops_access import OpsRole
 from app.domain.stay import Stay, step_stay
 from app.infra.ports import free_port
 
@@ -100,9 +101,11 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         await load_directory(stack.database_url, path, stack.keys)
         path.unlink()  # it held the sandbox accounts' secrets; the sealed copies are in PostgreSQL
         await stack.ensure_topics()
-        worker_port = free_port()
-        stack.spawn(["worker"], log_name="worker", env=stack.env(LIS_WEB_PORT=str(worker_port)))
-        prometheus = PrometheusServer.start(stack.root / "prometheus", [f"127.0.0.1:{worker_port}"], RULES,
+        worker_port, metrics_port = free_port(), free_port()
+        stack.spawn(["worker"], log_name="worker",
+                    env=stack.env(LIS_WEB_PORT=str(worker_port), LIS_METRICS_PORT=str(metrics_port)))
+        urls["ops"] = f"http://127.0.0.1:{worker_port}/ops/"
+        prometheus = PrometheusServer.start(stack.root / "prometheus", [f"127.0.0.1:{metrics_port}"], RULES,
                                             interval_s=1.0)
         stack.processes.append(prometheus.process)
         urls["prometheus"] = prometheus.url
@@ -121,7 +124,7 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         await _slis(console, prometheus)
         ok = sum(counts.values()) >= expected and not _failures(counts)
         if keep:
-            await _keep_running(console, stack.root)
+            await _keep_running(console, stack, urls["ops"])
         return 0 if ok else 1
     finally:
         remove_state(os.getpid())
@@ -129,9 +132,13 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         stack.stop(keep_files=keep)
 
 
-async def _keep_running(console: Console, root: Path) -> None:
+async def _keep_running(console: Console, stack: Stack, ops_url: str) -> None:
     """Hold the stack until Ctrl-C or SIGTERM, telling how to reach it from another shell."""
-    console.print(f"[bold]the dev stack keeps running[/] (logs in {root}). From another shell, lis commands find it "
+    token = stack.ops_issuer.issue(subject="dev", role=OpsRole.PLATFORM_ADMIN, ttl_s=12 * 3600)
+    console.print(f"ops API: {ops_url} with this platform-admin token (more: lis ops token issue --role "
+                  f"tenant-operator --tenant {TENANT}):\n{token}", soft_wrap=True)
+    console.print(f"[bold]the dev stack keeps running[/] (logs in {stack.root}). From another shell, lis commands find "
+                  "it "
                   f"by themselves (lis dlq list, lis audit verify --tenant {TENANT}, lis master-key shift "
                   f"--tenant {TENANT} --property {PROPERTY}); `eval \"$(lis dev env)\"` exports its settings. "
                   "Ctrl-C stops it.")

@@ -23,9 +23,11 @@ from adapters.postgres.migrate import migrate
 from app.devstack.kafka import KafkaCluster
 from app.devstack.postgres import PostgresServer
 from app.domain.directory import DirectoryLock
+from app.domain.ops_access import OpsRole
 from app.infra.ports import free_port, wait_for_port
 from app.infra.topics import ensure_topics
 from app.security.envelope import LocalKeyStore
+from app.security.ops_dev_keys import DevTokenIssuer
 
 
 @dataclass
@@ -59,13 +61,25 @@ class Stack:
                    kafka=kafka, postgres=postgres)
 
     def env(self, **extra: str) -> dict[str, str]:
-        """Environment for a worker or CLI subprocess using this stack."""
+        """Environment for a worker or CLI subprocess using this stack (no metrics port unless ``extra`` names one:
+        workers side by side would share the default)."""
         env = dict(os.environ)
         env.update(KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap, DATABASE_URL=self.database_url,
                    LIS_ADMIN_DATABASE_URL=self.admin_database_url,
-                   LIS_MASTER_KEY_FILE=str(self.root / "master.key"), LIS_DATA_DIR=str(self.root / "data"))
+                   LIS_MASTER_KEY_FILE=str(self.root / "master.key"), LIS_DATA_DIR=str(self.root / "data"),
+                   LIS_OPS_JWKS=str(self.ops_issuer.jwks_file), LIS_METRICS_PORT="0")
         env.update(extra)
         return env
+
+    @property
+    def ops_issuer(self) -> DevTokenIssuer:
+        """The stack's local ops-token issuer; every worker started here verifies against its JWKS."""
+        return DevTokenIssuer(self.root / "ops", issuer="lis-dev", audience="lis-ops")
+
+    def ops_headers(self, role: OpsRole = OpsRole.PLATFORM_ADMIN, *tenants: str) -> dict[str, str]:
+        """An ``Authorization`` header with a fresh token of the stack's issuer."""
+        token = self.ops_issuer.issue(subject=f"test-{role}", role=role, tenants=list(tenants))
+        return {"Authorization": f"Bearer {token}"}
 
     @property
     def keys(self) -> LocalKeyStore:

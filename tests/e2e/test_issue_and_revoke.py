@@ -57,16 +57,18 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
         assert credential["endDate"] == int(reservation.departure.timestamp() * 1000)  # type: ignore[union-attr]
         assert credential["onLock"] is True
 
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{pipeline.web_port}") as worker:
-        saga = (await worker.get("/lock-sagas/", params={"key": f"{pipeline.tenant}/eu-west/door-1"})).json()
-        (record,) = saga["credentials"].values()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{pipeline.web_port}",
+                                 headers=pipeline.stack.ops_headers()) as worker:
+        lock = (await worker.get("/ops/locks", params={"key": f"{pipeline.tenant}/eu-west/door-1"})).json()
+        (record,) = lock["credentials"].values()
         assert record["status"] == "issued"
-        metrics = (await worker.get("/metrics")).text
+        assert lock["breaker"] == "closed"
+        metrics = (await worker.get(f"http://127.0.0.1:{pipeline.metrics_port}/metrics")).text
         assert "lis_vendor_calls_total" in metrics
         issued_metric = (f'lis_lock_events_total{{tenant="{pipeline.tenant}",type="key.issued",vendor="ttlock"}} '
                          f"{float(ROOMS)}")
         assert issued_metric in metrics, [line for line in metrics.splitlines() if "lis_lock_events" in line]
-        assert (await worker.get("/breakers/")).json() == {f"{pipeline.tenant}/ttlock": "closed"}
+        assert (await worker.get("/ops/breakers")).json() == {f"{pipeline.tenant}/ttlock": "closed"}
 
     dead = await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= len(MALFORMED), timeout_s=30)
     assert sorted(d["key"] for d in dead) == sorted(k for k, _ in MALFORMED)

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
 @pytest.fixture
 async def prometheus(pipeline: Pipeline) -> AsyncIterator[PrometheusServer]:
     server = PrometheusServer.start(pipeline.stack.root / f"prometheus-{pipeline.tenant}",
-                                    [f"127.0.0.1:{pipeline.web_port}"], RULES, interval_s=1.0)
+                                    [f"127.0.0.1:{pipeline.metrics_port}"], RULES, interval_s=1.0)
     try:
         yield server
     finally:

@@ -55,7 +55,7 @@ async def commit_past_everything(pipeline: Pipeline, topic: str, timeout_s: floa
 
 async def repaired_holes(pipeline: Pipeline, topic: str) -> float:
     async with httpx.AsyncClient() as http:
-        text = (await http.get(f"http://127.0.0.1:{pipeline.web_port}/metrics")).text
+        text = (await http.get(f"http://127.0.0.1:{pipeline.metrics_port}/metrics")).text
     found = re.search(rf'^lis_stream_gaps_total{{topic="{re.escape(topic)}"}} (\S+)$', text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
 
@@ -65,7 +65,7 @@ async def wait_for_worker(pipeline: Pipeline, timeout_s: float = 60) -> None:
     async with httpx.AsyncClient() as http:
         while time.monotonic() < deadline:
             try:
-                if (await http.get(f"http://127.0.0.1:{pipeline.web_port}/metrics")).status_code == 200:
+                if (await http.get(f"http://127.0.0.1:{pipeline.metrics_port}/metrics")).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -35,11 +35,14 @@ async def lock_events(live: LiveIngress, count: int, timeout_s: float = 90) -> l
     return events
 
 
-async def lock_status(http: httpx.AsyncClient, web_port: int, key: str, timeout_s: float = 30) -> dict[str, Any]:
+async def lock_status(http: httpx.AsyncClient, stack: Stack, web_port: int, key: str, timeout_s: float = 30
+                      ) -> dict[str, Any]:
+    """The lock's condition from the worker's ops API lock view."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            answer = await http.get(f"http://127.0.0.1:{web_port}/lock-status/", params={"key": key})
+            answer = await http.get(f"http://127.0.0.1:{web_port}/ops/locks", params={"key": key},
+                                    headers=stack.ops_headers())
             if answer.status_code == 200:
                 condition: dict[str, Any] = answer.json()["condition"]
                 return condition
@@ -68,7 +71,7 @@ async def test_salto_callbacks_become_lock_events_and_the_locks_condition(stack:
             ]
             key = live.lock_key("door-AP-1")
             assert {e["key"] for e in events} == {key}
-            condition = await lock_status(http, web_port, key)
+            condition = await lock_status(http, stack, web_port, key)
     finally:
         live.stop()
     assert (condition["online"], condition["battery_percent"]) == (False, 9)
