@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faust.web import Request, Response, View
 
 from app.domain.master_shift import PropertyMasters
@@ -27,9 +29,13 @@ def write_masters(key: str, state: PropertyMasters) -> None:
 @ops_view("master-keys", property_scope, table=master_keys)
 async def master_keys_view(web: View, request: Request, ops: OpsRequest) -> Response:
     """``GET /ops/master-keys?key=tenant/property``: the property's shift, its per-lock phases and stragglers."""
-    state = read_masters(ops.key)
+    return web.json(masters_answer(ops.key))
+
+
+def masters_answer(key: str) -> dict[str, Any]:
+    """The master-key state of a tenant/property key held by this worker."""
+    state = read_masters(key)
     shift = state.shift
-    body = {"current_shift": state.current_shift, "shift": None if shift is None else {
+    return {"current_shift": state.current_shift, "shift": None if shift is None else {
         "shift_id": shift.request.shift_id, "status": shift.status, "counts": shift.counts(),
         "stragglers": shift.stragglers, "phases": shift.phases}}
-    return web.json(body)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from faust.types import TableT
 from faust.web import Request, Response, View
@@ -42,8 +43,9 @@ class OpsRequest:
 
 
 ScopeOf = Callable[[str, OpsPrincipal], Awaitable[OpsScope]]
-OpsHandler = Callable[[View, Request, OpsRequest], Awaitable[Response]]
-Guarded = Callable[[View, Request], Awaitable[Response]]
+AnyView = TypeVar("AnyView", bound=View)  # a page function's View, or a class-based view's self
+OpsHandler = Callable[[AnyView, Request, OpsRequest], Awaitable[Response]]
+Guarded = Callable[[AnyView, Request], Awaitable[Response]]
 
 
 class KeyRefused(Exception):
@@ -87,18 +89,24 @@ async def property_scope(key: str, principal: OpsPrincipal) -> OpsScope:
     return OpsScope(tenant, property_id)
 
 
+async def tenant_scope(key: str, principal: OpsPrincipal) -> OpsScope:
+    """A key that is a tenant id."""
+    (tenant,) = key_parts(key, 1)
+    return OpsScope(tenant)
+
+
 async def platform_scope(key: str, principal: OpsPrincipal) -> OpsScope:
     return OpsScope(None)
 
 
 def ops_view(name: str, scope_of: ScopeOf, *, table: TableT[str, bytes] | None = None, keyed: bool = True,
-             action: OpsAction = OpsAction.READ) -> Callable[[OpsHandler], Guarded]:
+             action: OpsAction = OpsAction.READ) -> Callable[[OpsHandler[AnyView]], Guarded[AnyView]]:
     """Guard an ops view: ``scope_of(key, principal)`` says which tenant (and property) the key belongs to without
     reading a Faust table; ``table`` routes the request to the worker that owns the key."""
 
-    def decorate(handler: OpsHandler) -> Guarded:
+    def decorate(handler: OpsHandler[AnyView]) -> Guarded[AnyView]:
         @functools.wraps(handler)
-        async def guarded(web: View, request: Request) -> Response:
+        async def guarded(web: AnyView, request: Request) -> Response:
             key = request.query.get("key", "") if keyed else ""
             try:
                 principal = await asyncio.to_thread(verifier().verify, request.headers.get("Authorization"))
@@ -147,6 +155,14 @@ async def forward(web: View, request: Request, owner: URL) -> Response:
     url = request.url.with_host(owner.host or "127.0.0.1").with_port(owner.port)
     async with app.http_client.get(url, headers={"Authorization": request.headers.get("Authorization", "")}) as got:
         return web.text(await got.text(), content_type=got.content_type, status=got.status)
+
+
+async def ask_owner(owner: URL, path: str, params: dict[str, str], request: Request) -> dict[str, Any] | None:
+    """Another worker's answer to the same caller (its token goes along, so the owner checks and audits it too);
+    None unless it answered 200."""
+    headers = {"Authorization": request.headers.get("Authorization", "")}
+    async with app.http_client.get(owner.with_path(path), params=params, headers=headers) as response:
+        return await response.json() if response.status == 200 else None
 
 
 async def _audit(view: str, key: str, principal: OpsPrincipal | None, outcome: str, reason: str) -> None:

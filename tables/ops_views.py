@@ -9,14 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from faust.web import Request, Response, View
-from yarl import URL
 
 from app.domain.lock_saga import LockSaga
 from app.domain.stay import Stay
 from app.runtime import runtime
 from app.streams import app
 from tables.lock_status import read_lock_condition
-from tables.ops_guard import OpsRequest, here, key_parts, lock_scope, ops_view, owner_of, platform_scope, property_scope
+from tables.ops_guard import (
+    OpsRequest,
+    ask_owner,
+    here,
+    key_parts,
+    lock_scope,
+    ops_view,
+    owner_of,
+    platform_scope,
+    property_scope,
+)
 from tables.sagas import lock_sagas, read_stay, stays
 
 
@@ -67,16 +76,12 @@ async def _credential_on(lock_key: str, stay: Stay, request: Request) -> dict[st
     """The stay's credential record on one lock: read here when this worker owns the lock, else asked of its owner
     through its lock view (with the caller's token, so the owner checks and audits it too)."""
     owner = owner_of(lock_sagas, lock_key)
-    answer = lock_answer(lock_key) if owner == here() else await _ask_owner(owner, lock_key, request)
+    if owner == here():
+        answer = lock_answer(lock_key)
+    else:
+        answer = await ask_owner(owner, "/ops/locks", {"key": lock_key}, request)
     credential = None if answer is None else answer["credentials"].get(stay.stay)
     return {"lock": lock_key, "credential": credential}
-
-
-async def _ask_owner(owner: URL, lock_key: str, request: Request) -> dict[str, Any] | None:
-    headers = {"Authorization": request.headers.get("Authorization", "")}
-    async with app.http_client.get(owner.with_path("/ops/locks"), params={"key": lock_key},
-                                   headers=headers) as response:
-        return await response.json() if response.status == 200 else None
 
 
 @app.page("/ops/breakers")

@@ -27,6 +27,8 @@ def views(tenant: str) -> dict[str, tuple[str, str | None, str | None]]:
         "locks": ("/ops/locks", f"{tenant}/eu-west/door-1", f"{tenant}/eu-west/door-99"),
         "stays": ("/ops/stays", f"{tenant}/p1/R1", f"{tenant}/p1/R99"),
         "master-keys": ("/ops/master-keys", f"{tenant}/p1", f"{tenant}/p1"),
+        "properties": ("/ops/properties", f"{tenant}/p1", f"{tenant}/p8"),
+        "dead-letters": ("/ops/dead-letters", tenant, tenant),
         "breakers": ("/ops/breakers", None, None),
     }
 
@@ -49,9 +51,9 @@ def expected(who: str, view: str, exists: bool) -> int:
         return 200  # filtered to the caller's tenants
     if who in ("operator-of-p9", "other-tenant", "other-read-only"):
         return 403  # before any table is read: the same whether the key exists or not
-    if who == "operator-of-p1" and view == "locks" and not exists:
-        return 403  # a lock found in none of its properties' directories: not told whether it exists elsewhere
-    return 200 if exists or view == "master-keys" else 404
+    if who == "operator-of-p1" and (view == "dead-letters" or (not exists and view in ("locks", "properties"))):
+        return 403  # a tenant-wide view, a lock in none of its properties or another property
+    return 200 if exists or view in ("master-keys", "dead-letters") else 404
 
 
 def bad_tokens(pipeline: Pipeline) -> dict[str, tuple[str | None, str]]:
@@ -178,3 +180,37 @@ async def test_two_workers_answer_a_key_owned_by_either_through_either(pipeline:
                 stay = (await http.get(f"http://127.0.0.1:{port}/ops/stays",
                                        params={"key": f"{pipeline.tenant}/p1/R{n}"})).json()
                 assert [lock["credential"]["status"] for lock in stay["locks"]] == ["issued"], (port, n, stay)
+            summary = (await http.get(f"http://127.0.0.1:{port}/ops/properties",
+                                      params={"key": f"{pipeline.tenant}/p1"})).json()
+            assert (summary["lock_count"], summary["credentials"]) == (8, {"issued": 8}), "gathered from both"
+
+
+async def test_the_property_summary_and_the_tenants_dead_letters_with_replay_for_admins_only(
+    pipeline: Pipeline,
+) -> None:
+    await issued_keys(pipeline, range(1, ROOMS + 1))
+    tenant = pipeline.tenant
+    await pipeline.publish([(f"{tenant}/p1/broken", b"{not json"), ("someone-else/p1/broken", b"{not json")])
+    await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= 2)
+    operator = pipeline.stack.ops_headers(OpsRole.TENANT_OPERATOR, tenant)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{pipeline.web_port}", timeout=30) as http:
+        summary = (await http.get("/ops/properties", params={"key": f"{tenant}/p1", "limit": 3},
+                                  headers=operator)).json()
+        letters = (await http.get("/ops/dead-letters", params={"key": tenant}, headers=operator)).json()
+        refused = await http.post("/ops/dead-letters", params={"key": tenant, "position": "0:0"}, headers=operator)
+        (letter,) = letters["letters"]
+        replayed = await http.post("/ops/dead-letters", params={"key": tenant, "position": letter["position"]},
+                                   headers=pipeline.stack.ops_headers())
+    assert (summary["lock_count"], summary["by_vendor"], summary["credentials"]) == (ROOMS, {"ttlock": ROOMS},
+                                                                                     {"issued": ROOMS})
+    assert (summary["live_credentials"], summary["in_flight"], summary["failed"]) == (ROOMS, [], [])
+    assert [row["lock_id"] for row in summary["locks"]] == ["door-1", "door-2", "door-3"], "a page of 3"
+    assert all([c["status"] for c in row["credentials"]] == ["issued"] for row in summary["locks"])
+    assert [d["key"] for d in summary["dead_letters"]] == [f"{tenant}/p1/broken"]
+    assert summary["master_keys"] == {"current_shift": None, "shift": None}
+    assert (letters["total"], letter["key"], letter["replayable"]) == (1, f"{tenant}/p1/broken", True)
+    assert "value" not in letter, "the view never shows a letter's value (it can hold guest fields)"
+    assert (refused.status_code, refused.json()["reason"]) == (403, "role_not_allowed")
+    assert (replayed.status_code, replayed.json()["replayed"]) == (200, 1)
+    again = await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= 3)
+    assert [d["key"] for d in again].count(f"{tenant}/p1/broken") == 2, "replayed onto pms.reservations, refused again"
