@@ -19,6 +19,7 @@ setup: $(VENV)/.installed
 	$(BIN)/python -c "from app.devstack.kafka import kafka_libs; print('kafka jars:', kafka_libs())"
 	$(BIN)/python -c "from app.devstack.prometheus import prometheus_bin; print('promtool:', prometheus_bin())"
 	$(BIN)/python -c "from app.devstack.node_tools import redocly_bin; print('redocly:', redocly_bin())"
+	$(BIN)/python -c "from app.devstack.browser import chromium_bin; print('chromium:', chromium_bin())"
 
 dev: setup  ## the service on its embedded default, fed a simulated hotel day
 	$(BIN)/lis dev

@@ -135,8 +135,9 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
 async def _keep_running(console: Console, stack: Stack, ops_url: str) -> None:
     """Hold the stack until Ctrl-C or SIGTERM, telling how to reach it from another shell."""
     token = stack.ops_issuer.issue(subject="dev", role=OpsRole.PLATFORM_ADMIN, ttl_s=12 * 3600)
-    console.print(f"ops API: {ops_url} with this platform-admin token (more: lis ops token issue --role "
-                  f"tenant-operator --tenant {TENANT}):\n{token}", soft_wrap=True)
+    console.print(f"ops console: {ops_url}console (property {TENANT}/{PROPERTY}); ops API: {ops_url}; sign in with "
+                  f"this platform-admin token (more: lis ops token issue --role tenant-operator --tenant {TENANT}):"
+                  f"\n{token}", soft_wrap=True)
     console.print(f"[bold]the dev stack keeps running[/] (logs in {stack.root}). From another shell, lis commands find "
                   "it "
                   f"by themselves (lis dlq list, lis audit verify --tenant {TENANT}, lis master-key shift "

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
@@ -62,6 +64,18 @@ def test_dlq_audit_and_master_key_commands_reach_a_kept_dev_stack_without_any_se
         assert shift.returncode in (0, 2), shift.stderr  # 2: completed with stragglers (none are expected here)
         assert NOTICE in shift.stderr
         assert "completed" in shift.stdout, shift.stdout
+
+        printed = output.read_text()
+        ops_url = re.search(r"ops API: (http://127\.0\.0\.1:\d+/ops/)", printed).group(1)  # type: ignore[union-attr]
+        admin = re.search(r"eyJ[\w-]+\.[\w-]+\.[\w-]+", printed).group(0)  # type: ignore[union-attr]
+        issued = lis(env, "ops", "token", "issue", "--role", "read-only", "--tenant", "demo-hotels")
+        assert issued.returncode == 0, issued.stderr
+        for token in (admin, issued.stdout.strip()):  # the printed token, and one made from the second shell
+            answer = httpx.get(f"{ops_url}properties", params={"key": "demo-hotels/berlin-mitte"}, timeout=60,
+                               headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["lock_count"] > 100
+        assert httpx.get(f"{ops_url}console").status_code == 200
 
         verified = lis(env, "audit", "verify", "--tenant", "demo-hotels")
         assert verified.returncode == 0, verified.stdout + verified.stderr
