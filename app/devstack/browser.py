@@ -16,7 +16,7 @@ def chromium_bin() -> Path:
     found = shutil.which("chromium")
     if found is None:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", PACKAGE]
+        install = ["apt-get", "install", "-y", "-q", PACKAGE]
         if subprocess.run(install, capture_output=True, env=env).returncode != 0:
             subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, env=env)  # a fresh machine
             subprocess.run(install, check=True, capture_output=True, env=env)
