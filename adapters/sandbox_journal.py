@@ -15,6 +15,9 @@ the second delivery creates a second credential); a ``timeout`` that lands late 
     {"seq": 1, "at": <epoch ms>, "op": "issue", "lock": "<vendor_lock_id>", "credential": "<vendor's id>",
      "kind": "passcode" | "mobile_key" | "card", "label": "lis-…", "validFrom": <epoch ms>, "validUntil": <epoch ms>,
      "secret": "<PIN, card number or mobile-key receiver>" | null}
+
+with ``"offline": true`` on an offline passcode (TTLock's algorithmic codes, which the lock checks without its
+gateway; their window is the stay's widened to whole hours).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class DoorCredential:
     valid_from_ms: int
     valid_until_ms: int
     secret: str | None
+    offline: bool = False  # an offline passcode: the lock checks it by itself (its window is whole hours)
 
 
 class Journal:
@@ -67,6 +71,8 @@ class Journal:
         }
         if blocklisted:
             entry["blocklisted"] = True
+        if held.offline:
+            entry["offline"] = True
         self._entries.append(entry)
 
     @contextmanager

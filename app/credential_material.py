@@ -65,6 +65,17 @@ class CredentialMaterial:
         except (ValueError, SealError) as err:  # not hex, or sealed for another tenant or stay: a permanent refusal
             raise InvalidRequest(f"the mobile-key account of {record.stay} cannot be opened: {err}") from err
 
+    def seal_code(self, lock: LockRef, record: CredentialRecord, code: str) -> str:
+        """An offline passcode's digits (the vendor chose them) as they are kept and sent: sealed for the stay."""
+        return seal(self.keys, lock.tenant, _code_binding(record.stay), code.encode()).hex()
+
+    def open_code(self, tenant: str, stay: str, sealed: str) -> str:
+        """The digits of a sealed offline passcode, for the front desk; InvalidRequest when they cannot be opened."""
+        try:
+            return open_sealed(self.keys, tenant, _code_binding(stay), bytes.fromhex(sealed)).decode()
+        except (ValueError, SealError) as err:
+            raise InvalidRequest(f"the offline passcode of {stay} cannot be opened: {err}") from err
+
     async def hold(self, lock: LockRef, record: CredentialRecord, validity: Validity) -> None:
         """Before a card's window is moved: hold its number as long as the new window lasts."""
         if record.kind is CredentialKind.CARD and lock.vendor in CARD_NUMBER_RANGE:
@@ -75,3 +86,7 @@ class CredentialMaterial:
 
 def _binding(stay: str) -> str:
     return f"mobile_account:{stay}"
+
+
+def _code_binding(stay: str) -> str:
+    return f"offline_code:{stay}"

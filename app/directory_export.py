@@ -67,6 +67,8 @@ def _property_entry(directory: PropertyDirectory, accounts: dict[str, dict[str, 
                   "check_out": f"{times.check_out:%H:%M}", "early_check_in": f"{times.early_check_in:%H:%M}",
                   "late_checkout": f"{times.late_checkout:%H:%M}"}
     entry["room_policy"] = str(directory.room_policy)
+    if directory.offline_fallback is not None:
+        entry["offline_fallback"] = directory.offline_fallback.model_dump()
     entry["locks"] = [lock.model_dump(mode="json", exclude_none=True) for lock in directory.locks]
     entry["vendor_accounts"] = accounts
     return entry

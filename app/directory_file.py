@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
-from app.domain.credential import Vendor
+from app.domain.credential import OfflineFallback, Vendor
 from app.domain.directory import DirectoryLock, RoomPolicy
 from app.domain.stay_times import PropertyTimes
 
@@ -35,6 +35,9 @@ class PropertyEntry(_Entry):
     early_check_in: str | None = None
     late_checkout: str | None = None
     room_policy: RoomPolicy = RoomPolicy.PARTIAL
+    offline_fallback: OfflineFallback | None = Field(default=None, description=(
+        "When a lock's gateway is offline: issue an offline passcode after after_minutes of waiting, or at once "
+        "when the guest arrives within arrival_within_minutes (TTLock); absent: wait for the gateway"))
     locks: list[DirectoryLock] = Field(min_length=1)
     vendor_accounts: dict[Vendor, dict[str, Any]] = Field(default_factory=dict, description=(
         "Per vendor, the account configuration; secrets as ${ENV_VAR} references, never in clear"))

@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -30,6 +31,7 @@ from app.domain.errors import (
     CircuitOpen,
     CredentialNotFound,
     DuplicateCredential,
+    GatewayOffline,
     LockError,
     RateLimited,
     VendorTimeout,
@@ -38,6 +40,7 @@ from app.domain.errors import (
 from app.domain.lock_event import LockAction
 from app.domain.lock_port import LockPort
 from app.domain.lock_saga import CredentialRecord, VendorCall, VendorOutcome
+from app.domain.offline_fallback import offline_window
 from app.metrics import ABSURD_RETRY_AFTERS, BREAKER_OPEN, VENDOR_CALLS
 
 T = TypeVar("T")
@@ -50,6 +53,8 @@ class Material(Protocol):
 
     async def hold(self, lock: LockRef, record: CredentialRecord, validity: Validity) -> None: ...
 
+    def seal_code(self, lock: LockRef, record: CredentialRecord, code: str) -> str: ...
+
 
 PIN_ATTEMPTS = 3
 REVOKE_ROUNDS = 3  # revoke what the listing still shows under the label, at most this many times per call
@@ -59,7 +64,7 @@ log = logging.getLogger(__name__)
 
 def effect_unknown(err: LockError) -> bool:
     """Whether the vendor may have acted although the call failed: its answer was lost or garbled on the way."""
-    return isinstance(err, VendorTimeout | VendorUnavailable) and not isinstance(err, CircuitOpen)
+    return isinstance(err, VendorTimeout | VendorUnavailable) and not isinstance(err, CircuitOpen | GatewayOffline)
 
 
 @dataclass
@@ -82,9 +87,12 @@ class VendorCaller:
         """Perform ``call`` and report what happened; never raises a :class:`LockError`."""
         record = call.record
         ref: str | None
+        issued: IssuedCredential | None = None
+        offline_capable = port.capabilities.offline_passcodes
         try:
             if call.action is LockAction.ISSUE:
-                ref = await self._issue(port, lock, call, material)
+                issued = await (self._issue_offline if call.offline else self._issue)(port, lock, call, material)
+                ref = issued.vendor_ref
             elif call.action is LockAction.UPDATE:
                 vendor_ref, validity = record.vendor_ref, record.requested_validity
                 assert vendor_ref is not None
@@ -97,10 +105,13 @@ class VendorCaller:
                 await self._revoke(port, lock, call)
         except LockError as err:
             VENDOR_CALLS.labels(lock.vendor, call.action, err.cause).inc()
-            return failed_outcome(call, err, self._delay(record, err))
-        VENDOR_CALLS.labels(lock.vendor, call.action, "ok").inc()
+            return failed_outcome(call, err, self._delay(record, err), offline_capable=offline_capable)
+        VENDOR_CALLS.labels(lock.vendor, call.action, "offline_code" if call.offline else "ok").inc()
+        code = issued.code if issued is not None else None
         return VendorOutcome(action=call.action, stay=record.stay, idempotency_key=record.idempotency_key,
-                             ok=True, vendor_ref=ref)
+                             ok=True, vendor_ref=ref, offline_capable=offline_capable, offline=code is not None,
+                             validity=issued.validity if code is not None and issued is not None else None,
+                             sealed_code=material.seal_code(lock, record, code) if code is not None else None)
 
     async def listing(self, port: LockPort, lock: LockRef) -> list[IssuedCredential]:
         """What the lock holds, asked through the tenant's breaker with the quick retries."""
@@ -129,27 +140,43 @@ class VendorCaller:
         """Each tenant/vendor breaker's state, for the ops view."""
         return {f"{tenant}/{vendor}": breaker.state.value for (tenant, vendor), breaker in self.breakers.items()}
 
-    async def _issue(self, port: LockPort, lock: LockRef, call: VendorCall, material: Material) -> str:
+    async def _issue(self, port: LockPort, lock: LockRef, call: VendorCall, material: Material
+                     ) -> IssuedCredential:
         record = call.record
         assert record.validity is not None
         validity = record.validity
         if call.reconcile and (adopted := await self._adopt(port, lock, record)) is not None:
-            return adopted.vendor_ref
+            return adopted
         for attempt in range(PIN_ATTEMPTS):
             request = IssueRequest(lock=lock, kind=record.kind, validity=validity, label=record.label,
                                    secret=await material.secret(lock, record, attempt))
             try:
-                issued = await self._guarded(lock, lambda req=request: port.issue(req),  # type: ignore[misc]
-                                             look_first=lambda: self._adopt(port, lock, record))
-                return issued.vendor_ref
+                return await self._guarded(lock, lambda req=request: port.issue(req),  # type: ignore[misc]
+                                           look_first=lambda: self._adopt(port, lock, record))
             except DuplicateCredential:
                 # The clash may be our own earlier attempt that landed: only a stranger's PIN or card number gets
                 # another (a mobile key's account is the guest's own).
                 if (adopted := await self._adopt(port, lock, record)) is not None:
-                    return adopted.vendor_ref
+                    return adopted
                 if record.kind is CredentialKind.MOBILE_KEY or attempt == PIN_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+    async def _issue_offline(self, port: LockPort, lock: LockRef, call: VendorCall, material: Material
+                             ) -> IssuedCredential:
+        """An offline passcode for the record's stay, unless one carrying its label is there already (an answer
+        lost on the way): its window is the stay's, widened to whole hours (``offline_window``)."""
+        record = call.record
+        assert record.validity is not None
+        if (adopted := await self._adopt(port, lock, record)) is not None:
+            return adopted
+        window = offline_window(record.validity, datetime.now(UTC))
+        request = IssueRequest(lock=lock, kind=record.kind, validity=window, label=record.label)
+        try:
+            return await self._guarded(lock, lambda: port.issue_offline(request),
+                                       look_first=lambda: self._adopt(port, lock, record))
+        except GatewayOffline as err:  # no gateway is involved in an offline code: never ask for one again at once
+            raise VendorUnavailable(str(err), vendor_code=err.vendor_code) from err
 
     async def _adopt(self, port: LockPort, lock: LockRef, record: CredentialRecord) -> IssuedCredential | None:
         """The credential already on the lock under the record's label, its validity brought in line where the
@@ -206,8 +233,9 @@ class VendorCaller:
                 result = await operation()
                 answered = True
             except LockError as err:
-                # A refusal is an answer, and so is a rate limit: the vendor is up (Retry-After paces us instead).
-                answered = not err.retryable or isinstance(err, RateLimited)
+                # A refusal is an answer, and so are a rate limit (Retry-After paces us instead) and a gateway out
+                # of reach (one hotel's gateway says nothing about the vendor): the vendor is up.
+                answered = not err.retryable or isinstance(err, RateLimited | GatewayOffline)
                 unknown = unknown or effect_unknown(err)
                 raise
             finally:
@@ -246,9 +274,12 @@ class VendorCaller:
         return delay
 
 
-def failed_outcome(call: VendorCall, err: LockError, retry_delay_s: float = 0.0) -> VendorOutcome:
+def failed_outcome(call: VendorCall, err: LockError, retry_delay_s: float = 0.0, *,
+                   offline_capable: bool = False) -> VendorOutcome:
     """The outcome of a call that ended in ``err``; the detail names the canonical cause and the vendor's code."""
     return VendorOutcome(action=call.action, stay=call.record.stay, idempotency_key=call.record.idempotency_key,
                          ok=False, error_cause=err.cause, detail=f"{err.cause} ({err.vendor_code or '-'})",
                          retryable=err.retryable, retry_delay_s=retry_delay_s,
-                         spent_attempt=not isinstance(err, CircuitOpen))
+                         spent_attempt=not isinstance(err, CircuitOpen),
+                         unreachable=isinstance(err, VendorUnavailable) and not isinstance(err, CircuitOpen),
+                         gateway_offline=isinstance(err, GatewayOffline), offline_capable=offline_capable)

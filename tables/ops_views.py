@@ -11,6 +11,7 @@ from typing import Any
 from faust.web import Request, Response, View
 
 from app.domain.lock_saga import LockSaga
+from app.domain.ops_access import OpsAction
 from app.domain.stay import Stay
 from app.runtime import runtime
 from app.streams import app
@@ -37,7 +38,7 @@ def lock_answer(key: str) -> dict[str, Any] | None:
     if saga is None and condition is None:
         return None
     credentials = {} if saga is None else {
-        stay: record.model_dump(mode="json", exclude={"mobile_account", "queued"})
+        stay: record.model_dump(mode="json", exclude={"mobile_account", "queued", "sealed_code"})
         for stay, record in saga.credentials.items()}
     return {"key": key, "credentials": credentials,
             "condition": None if condition is None else condition.model_dump(mode="json"),
@@ -56,6 +57,22 @@ async def lock_view(web: View, request: Request, ops: OpsRequest) -> Response:
     answer["breaker"] = states.get(f"{ops.key.split('/')[0]}/{answer['vendor']}", "closed")
     answer["worker"] = str(app.conf.canonical_url)  # the owner that answered (other workers forward to it)
     return web.json(answer)
+
+
+@app.page("/ops/credential-code")
+@ops_view("credential-code", lock_scope, table=lock_sagas, action=OpsAction.REVEAL)
+async def credential_code_view(web: View, request: Request, ops: OpsRequest) -> Response:
+    """``GET /ops/credential-code?key=tenant/region/lock&stay=tenant/property/reservation``: the offline passcode a
+    guest's stay got on the lock, for the front desk to hand over (operators and admins; every reading audited)."""
+    raw: bytes | None = lock_sagas.get(ops.key)
+    record = None if raw is None else LockSaga.model_validate_json(raw).credentials.get(request.query.get("stay", ""))
+    if record is None or record.sealed_code is None:
+        return web.json({"reason": "not_found", "detail": "no offline passcode for that stay on this lock"},
+                        status=404)
+    code = (await runtime()).material.open_code(ops.key.split("/")[0], record.stay, record.sealed_code)
+    return web.json({"key": ops.key, "stay": record.stay, "code": code, "status": str(record.status),
+                     "validity": None if record.validity is None else record.validity.model_dump(mode="json")},
+                    headers={"Cache-Control": "no-store"})
 
 
 @app.page("/ops/stays")

@@ -10,7 +10,9 @@ The verdict, per property, at the end of the journal:
 
 * ``missing`` — a lock of an active stay holds no live credential of that stay;
 * ``duplicates`` — it holds more than one (each extra one counts);
-* ``wrong_window`` — the live credential's validity is not the stay's;
+* ``wrong_window`` — the live credential's validity is not the stay's (an offline passcode's may be wider, to whole
+  hours: it opens at most an hour before the stay, or no later than when it was issued for a stay under way, and ends
+  at or less than an hour after the stay's end);
 * ``wrong_kind`` — its kind is not the one the PMS asked for;
 * ``unrevoked`` — a live credential of a stay that ended, or of a lock the stay no longer holds;
 * ``orphans`` — a live credential with the service's label prefix that no stay of the input owns;
@@ -45,6 +47,7 @@ from app.domain.stay_times import PropertyTimes
 from app.topic_io import read_topic
 
 LABEL_PREFIX = "lis-"
+HOUR_MS = 3_600_000
 PROBLEMS = ("duplicates", "missing", "unrevoked", "wrong_window", "wrong_kind", "orphans", "shared_cards")
 
 
@@ -72,6 +75,7 @@ class Applied:
     since: int
     until: int | None = None  # when it was revoked (None: live)
     opens_until: int | None = None  # when it really stops opening: a blocklisted card only at its window's end
+    offline: bool = False  # an offline passcode, whose window is the stay's widened to whole hours
 
 
 @dataclass
@@ -150,7 +154,7 @@ def replay_journal(directory: PropertyDirectory, journals: Mapping[str, list[dic
                 if key in live:  # a live id issued again: the old credential is gone
                     live[key].until = live[key].opens_until = at
                 live[key] = Applied(vendor, lock_id, key[2], entry["kind"], entry["label"], window,
-                                    entry.get("secret"), at)
+                                    entry.get("secret"), at, offline=bool(entry.get("offline")))
                 applied.append(live[key])
             elif key in live and entry["op"] == "update":
                 live[key].window = window
@@ -196,10 +200,19 @@ def _judge(report: Report, due: Wanted, held: list[Applied]) -> None:
     if len(held) > 1:
         report.add("duplicates", f"{where}: {[c.label for c in held]}", len(held) - 1)
     for credential in held:
-        if credential.window != due.window:
+        if not _window_fits(credential, due.window):
             report.add("wrong_window", f"{where}: {credential.window}, the stay is {due.window}")
         if credential.kind != due.kind:
             report.add("wrong_kind", f"{where}: {credential.kind}, the PMS asked for {due.kind}")
+
+
+def _window_fits(credential: Applied, stay: tuple[int, int]) -> bool:
+    """The stay's own window; for an offline passcode, the stay's widened by less than an hour on each side (its
+    start no later than the stay's start, or than the moment it was issued for a stay already under way)."""
+    if not credential.offline:
+        return credential.window == stay
+    (start, end), due_start = credential.window, max(stay[0], credential.since)
+    return stay[0] - HOUR_MS < start <= due_start and stay[1] <= end < stay[1] + HOUR_MS
 
 
 def _shared_cards(report: Report, applied: list[Applied], owners: Mapping[tuple[str, str], str]) -> None:

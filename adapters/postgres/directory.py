@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from adapters.postgres.pool import tenant_transaction
+from app.domain.credential import OfflineFallback
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.stay_times import PropertyTimes
 
@@ -32,14 +33,18 @@ class PostgresDirectory:
                 "SELECT lock_id, vendor, vendor_lock_id, gateway_id, room, area, guest_access FROM locks "
                 "WHERE tenant_id = $1 AND property_id = $2 ORDER BY lock_id", tenant, property_id)
             settings = await conn.fetchrow(
-                "SELECT time_zone, check_in, check_out, early_check_in, late_checkout, room_policy FROM properties "
+                "SELECT time_zone, check_in, check_out, early_check_in, late_checkout, room_policy, "
+                "offline_after_minutes, offline_arrival_within_minutes FROM properties "
                 "WHERE tenant_id = $1 AND property_id = $2", tenant, property_id)
         if region is None or not rows or settings is None:
             return None
         fields = dict(settings)
+        after, arrival = fields.pop("offline_after_minutes"), fields.pop("offline_arrival_within_minutes")
+        fallback = None if after is None else OfflineFallback(after_minutes=after, arrival_within_minutes=arrival)
         directory = PropertyDirectory(tenant=tenant, region=region, property=property_id,
                                       locks=tuple(DirectoryLock(**dict(row)) for row in rows),
-                                      room_policy=fields.pop("room_policy"), times=PropertyTimes(**fields))
+                                      room_policy=fields.pop("room_policy"), times=PropertyTimes(**fields),
+                                      offline_fallback=fallback)
         self._cache[(tenant, property_id)] = directory
         return directory
 
@@ -60,12 +65,16 @@ async def save_property_directory(pool: asyncpg.Pool, directory: PropertyDirecto
     async with tenant_transaction(pool, directory.tenant) as conn:
         await conn.execute(
             "INSERT INTO properties (tenant_id, property_id, time_zone, check_in, check_out, early_check_in, "
-            "late_checkout, room_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, property_id) "
+            "late_checkout, room_policy, offline_after_minutes, offline_arrival_within_minutes) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant_id, property_id) "
             "DO UPDATE SET time_zone = EXCLUDED.time_zone, check_in = EXCLUDED.check_in, check_out = "
             "EXCLUDED.check_out, early_check_in = EXCLUDED.early_check_in, late_checkout = EXCLUDED.late_checkout, "
-            "room_policy = EXCLUDED.room_policy",
+            "room_policy = EXCLUDED.room_policy, offline_after_minutes = EXCLUDED.offline_after_minutes, "
+            "offline_arrival_within_minutes = EXCLUDED.offline_arrival_within_minutes",
             directory.tenant, directory.property, times.time_zone, times.check_in, times.check_out,
-            times.early_check_in, times.late_checkout, directory.room_policy.value)
+            times.early_check_in, times.late_checkout, directory.room_policy.value,
+            fallback.after_minutes if (fallback := directory.offline_fallback) else None,
+            fallback.arrival_within_minutes if fallback else None)
         await conn.execute("DELETE FROM locks WHERE tenant_id = $1 AND property_id = $2",
                            directory.tenant, directory.property)
         await conn.executemany(
@@ -79,8 +88,9 @@ async def save_property_directory(pool: asyncpg.Pool, directory: PropertyDirecto
 def load_directory_file(path: Path) -> list[dict[str, Any]]:
     """Read a directory file: a list of tenants, each with ``tenant``, ``region``, ``name`` and ``properties``
     (each ``{property, time_zone, locks: [...], vendor_accounts: {vendor: {...}}}`` and optionally ``check_in``,
-    ``check_out``, ``early_check_in``, ``late_checkout`` (local ``HH:MM``) and ``room_policy`` (``partial``, the
-    default, or ``all_or_nothing``)). ``time_zone`` (an IANA name) is required."""
+    ``check_out``, ``early_check_in``, ``late_checkout`` (local ``HH:MM``), ``room_policy`` (``partial``, the
+    default, or ``all_or_nothing``) and ``offline_fallback`` (``{after_minutes, arrival_within_minutes}``)).
+    ``time_zone`` (an IANA name) is required."""
     data = yaml.safe_load(path.read_text())
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a list of tenants")
@@ -97,6 +107,6 @@ def property_from_file(tenant: dict[str, Any], prop: dict[str, Any]) -> Property
     try:
         return PropertyDirectory(tenant=tenant["tenant"], region=tenant["region"], property=prop["property"],
                                  locks=tuple(prop["locks"]), room_policy=prop.get("room_policy", "partial"),
-                                 times=PropertyTimes(**times))
+                                 times=PropertyTimes(**times), offline_fallback=prop.get("offline_fallback"))
     except ValidationError as err:
         raise ValueError(f"{where}: {err}") from err

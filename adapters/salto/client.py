@@ -27,7 +27,7 @@ from app.domain.credential import (
     LockStatus,
     Validity,
 )
-from app.domain.errors import DuplicateCredential, InvalidRequest, VendorUnavailable
+from app.domain.errors import DuplicateCredential, InvalidRequest, Unsupported, VendorUnavailable
 
 _PAGE_SIZE = 50
 _CAPABILITIES = Capabilities(
@@ -85,6 +85,10 @@ class SaltoClient:
             label=request.label,
             validity=request.validity,
         )
+
+    async def issue_offline(self, request: IssueRequest) -> IssuedCredential:
+        """Salto has no offline passcodes (``capabilities.offline_passcodes`` is False): a saga waits instead."""
+        raise Unsupported("Salto cannot give a passcode that works without its gateway")
 
     async def revoke(self, lock: LockRef, vendor_ref: str) -> None:
         """Cancel the user's mobile key (if any) and delete the user: the door and the phone both forget it."""

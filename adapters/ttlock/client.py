@@ -41,6 +41,7 @@ _CAPABILITIES = Capabilities(
     remote_revoke=True,
     remote_update=True,
     lists_credentials=True,
+    offline_passcodes=True,
 )
 
 
@@ -79,7 +80,7 @@ class TTLockClient:
 
     @property
     def capabilities(self) -> Capabilities:
-        """All three kinds, remotely revocable and updatable, and listable for reconciliation."""
+        """All three kinds, remotely revocable and updatable, listable for reconciliation, and offline passcodes."""
         return _CAPABILITIES
 
     async def issue(self, request: IssueRequest) -> IssuedCredential:
@@ -133,6 +134,25 @@ class TTLockClient:
             label=request.label,
             validity=request.validity,
         )
+
+    async def issue_offline(self, request: IssueRequest) -> IssuedCredential:
+        """An algorithmic period passcode from ``/v3/keyboardPwd/get``: TTLock's cloud derives the digits from the
+        lock's own secret and the window (whole hours), and the lock checks them itself, gateway or not."""
+        if request.kind is not CredentialKind.PASSCODE:
+            raise InvalidRequest(f"TTLock has offline passcodes only, not {request.kind}s")
+        answer = await self._call(
+            "/v3/keyboardPwd/get",
+            lockId=_lock_id(request.lock),
+            keyboardPwdType=_PERIOD,
+            keyboardPwdName=request.label,
+            **mapping.validity_to_wire(request.validity),
+        )
+        vendor_id, code = answer.get("keyboardPwdId"), answer.get("keyboardPwd")
+        if not isinstance(vendor_id, int) or not code:
+            raise errors.malformed_body("no keyboardPwdId or keyboardPwd in the answer to an offline passcode")
+        return IssuedCredential(vendor_ref=mapping.encode_ref(CredentialKind.PASSCODE, vendor_id),
+                                kind=CredentialKind.PASSCODE, label=request.label, validity=request.validity,
+                                code=str(code))
 
     async def revoke(self, lock: LockRef, vendor_ref: str) -> None:
         """Delete the credential from the lock; CredentialNotFound if TTLock no longer has it."""

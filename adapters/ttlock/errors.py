@@ -16,6 +16,7 @@ from app.domain.errors import (
     CredentialNotFound,
     DuplicateCredential,
     GatewayBusy,
+    GatewayOffline,
     InvalidRequest,
     LockError,
     RateLimited,
@@ -70,9 +71,9 @@ ERRCODES: Final[dict[int, tuple[type[LockError], str]]] = {
     -4043: (Unsupported, "the lock does not support this operation"),
     -2025: (Unsupported, "the lock is frozen"),
     # reachability of lock and gateway
-    -2012: (VendorUnavailable, "lock not connected to a gateway"),
-    -3002: (VendorUnavailable, "gateway offline"),
-    -3036: (VendorUnavailable, "lock offline"),
+    -2012: (GatewayOffline, "lock not connected to a gateway"),
+    -3002: (GatewayOffline, "gateway offline"),
+    -3036: (GatewayOffline, "lock offline"),
     -3003: (GatewayBusy, "gateway busy with another command"),
     -3037: (GatewayBusy, "lock busy with another command"),
     # vendor side failures

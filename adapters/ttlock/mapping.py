@@ -84,12 +84,15 @@ def lock_id_of(vendor_lock_id: str) -> int:
 
 
 def passcode_from_record(record: Mapping[str, Any]) -> IssuedCredential:
-    """A ``/v3/lock/listKeyboardPwd`` list entry as a canonical credential."""
+    """A ``/v3/lock/listKeyboardPwd`` list entry as a canonical credential; an algorithmic (offline) code, which
+    TTLock lists with ``isCustom`` 0, keeps its digits: the vendor chose them, and the guest needs them."""
+    algorithmic = str(record.get("isCustom", 1)) == "0"
     return IssuedCredential(
         vendor_ref=encode_ref(CredentialKind.PASSCODE, record["keyboardPwdId"]),
         kind=CredentialKind.PASSCODE,
         label=str(record.get("keyboardPwdName") or ""),
         validity=validity_from_wire(record.get("startDate"), record.get("endDate")),
+        code=str(record.get("keyboardPwd")) if algorithmic and record.get("keyboardPwd") else None,
     )
 
 

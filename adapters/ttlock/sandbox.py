@@ -79,6 +79,7 @@ class TTLockSandbox(SandboxAPI):
             "/v3/keyboardPwd/add": self._passcode_add,
             "/v3/keyboardPwd/delete": self._passcode_delete,
             "/v3/keyboardPwd/change": self._passcode_change,
+            "/v3/keyboardPwd/get": self._passcode_get,
             "/v3/lock/listKeyboardPwd": self._list_of("passcode"),
             "/v3/key/send": self._ekey_send,
             "/v3/key/delete": self._ekey_delete,
@@ -151,6 +152,7 @@ class TTLockSandbox(SandboxAPI):
         app.router.add_get("/sandbox/stats", self._stats)
         app.router.add_get("/sandbox/locks/{lock_id}/credentials", self._lock_credentials)
         app.router.add_post("/sandbox/locks/{lock_id}/records", self._lock_record)
+        app.router.add_post("/sandbox/locks/{lock_id}/keypad", self._keypad)
         add_fault_routes(app, self.faults)
         add_journal_route(app, self.journal)
         return app
@@ -193,6 +195,15 @@ class TTLockSandbox(SandboxAPI):
             ),
             status=201,
         )
+
+    async def _keypad(self, request: web.Request) -> web.Response:
+        """``POST /sandbox/locks/{lock_id}/keypad {"code": "…", "at": <epoch ms, default now>}``: type a code on the
+        lock's keypad; ``{"opened": true|false}``, and the lock keeps a record of the attempt."""
+        lock_id, body = int(request.match_info["lock_id"]), await request.json()
+        if lock_id not in self._locks:
+            raise web.HTTPNotFound(text=f"no lock {lock_id}")
+        at = None if body.get("at") is None else int(body["at"])
+        return web.json_response({"opened": self.type_code(lock_id, str(body["code"]), at)})
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:

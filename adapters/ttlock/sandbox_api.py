@@ -20,6 +20,8 @@ from adapters.ttlock.sandbox_state import Credential, GatewaySeed, Lock, Sandbox
 from adapters.ttlock.sandbox_wire import check_pin, int_param, listed, page
 
 MAX_PASSCODES = 250
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 TOKEN_LIFETIME_S = 7_776_000
 DATE_TOLERANCE_MS = 5 * 60 * 1000
 _VIA_GATEWAY = 2
@@ -113,6 +115,28 @@ class SandboxAPI(SandboxState):
         found = Credential("passcode", next(self._ids), pwd, p.get("keyboardPwdName", ""), start, end, on_lock)
         self._add(lock, found)
         return {"keyboardPwdId": found.vendor_id}
+
+    async def _passcode_get(self, p: Mapping[str, str], uid: int) -> dict[str, Any]:
+        """``/v3/keyboardPwd/get``: an algorithmic (offline) period passcode. The cloud derives the digits from the
+        lock's own secret and the window; the lock checks them itself, so no gateway is involved and the code is on
+        the door at once. Whole hours only, not starting before the current day, at least an hour long."""
+        lock = self._lock(p, uid)
+        if int_param(p, "keyboardPwdType") != 3:
+            raise TTLockError(-3, "Invalid Parameter: the sandbox simulates period codes (keyboardPwdType 3) only")
+        start, end = self._window(p)
+        if start % HOUR_MS or end % HOUR_MS:
+            raise TTLockError(-3, "Invalid Parameter: startDate and endDate must be whole hours")
+        if start < self._now_ms() // DAY_MS * DAY_MS:
+            raise TTLockError(-3, "Invalid Parameter: startDate is earlier than the current day")
+        if end - start < HOUR_MS:
+            raise TTLockError(-3, "Invalid Parameter: the period must be at least one hour")
+        if len(lock.of_kind("passcode")) >= MAX_PASSCODES:
+            raise TTLockError(-3009, "no space left for passcodes")
+        code = self.offline_code(lock, start, end, p.get("keyboardPwdName", ""))
+        found = Credential("passcode", next(self._ids), code, p.get("keyboardPwdName", ""), start, end, on_lock=True,
+                           algorithmic=True)
+        self._add(lock, found)
+        return {"keyboardPwd": code, "keyboardPwdId": found.vendor_id}
 
     async def _passcode_delete(self, p: Mapping[str, str], uid: int) -> None:
         lock = self._lock(p, uid)

@@ -4,7 +4,9 @@ journal of what the locks really applied (:mod:`adapters.sandbox_journal`)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
+import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -29,7 +31,8 @@ _GATEWAY_PATHS = frozenset(
     )
 )
 # Every call that changes a lock: where an answer lost after the change leaves the client not knowing.
-_MUTATING_PATHS = _GATEWAY_PATHS | {"/v3/key/send", "/v3/key/delete", "/v3/key/changePeriod"}
+_MUTATING_PATHS = _GATEWAY_PATHS | {"/v3/key/send", "/v3/key/delete", "/v3/key/changePeriod", "/v3/keyboardPwd/get"}
+KEYPAD_UNLOCK = 4  # recordType: unlocked (or tried) with a passcode on the keypad
 # Where each fault can hit: gateway and passcode faults only where TTLock would produce them; the rest any API call,
 # the token one included.
 FAULT_MODES = {
@@ -102,6 +105,7 @@ class Credential:
     start_ms: int
     end_ms: int
     on_lock: bool = True  # False: the cloud has it, the lock never received it (addType=1) or not this version
+    algorithmic: bool = False  # an offline code from /v3/keyboardPwd/get: the lock checks it by itself
 
     def view(self, *, in_cloud: bool = True) -> dict[str, Any]:
         return {
@@ -125,6 +129,7 @@ class Credential:
             valid_from_ms=self.start_ms,
             valid_until_ms=self.end_ms,
             secret=self.secret,
+            offline=self.algorithmic,
         )
 
 
@@ -182,6 +187,7 @@ class SandboxState:
         self._busy: set[int] = set()  # gateways executing a command right now
         self._locks: dict[int, Lock] = {}
         self._ids = itertools.count(1001)
+        self._lock_secret = secrets.token_bytes(32)  # stands for the locks' own secrets behind offline codes
 
     # -- set-up and inspection, shared by the admin API and in-process tests ------------------------------------------
 
@@ -217,10 +223,12 @@ class SandboxState:
             )
 
     def add_record(
-        self, lock_id: int, record_type: int, *, success: bool = True, username: str = "", keyboard_pwd: str = ""
+        self, lock_id: int, record_type: int, *, success: bool = True, username: str = "", keyboard_pwd: str = "",
+        at_ms: int | None = None,
     ) -> dict[str, Any]:
         """Append a lock record (as if the lock had uploaded it) for ``/v3/lockRecord/list``."""
         lock, now = self._locks[lock_id], self._now_ms()
+        lock_date = now if at_ms is None else at_ms
         record = {
             "recordId": next(self._ids),
             "lockId": lock_id,
@@ -228,12 +236,33 @@ class SandboxState:
             "success": int(success),
             "username": username,
             "keyboardPwd": keyboard_pwd,
-            "lockDate": now,
+            "lockDate": lock_date,
             "serverDate": now,
             "electricQuantity": lock.seed.battery,
         }
         lock.records.append(record)
         return record
+
+    def offline_code(self, lock: Lock, start_ms: int, end_ms: int, name: str) -> str:
+        """The digits the cloud derives for an offline period code: from the lock's own secret (here the sandbox's
+        key and the lock's MAC), the window and the request, so no two codes of one lock collide in practice."""
+        taken = {c.secret for c in lock.of_kind("passcode")}
+        for attempt in itertools.count():
+            message = f"{lock.seed.lock_mac}|{start_ms}|{end_ms}|{name}|{attempt}".encode()
+            digest = hmac.new(self._lock_secret, message, hashlib.sha256).digest()
+            code = f"{int.from_bytes(digest[:8], 'big') % 10**9:09d}"
+            if code not in taken:
+                return code
+        raise AssertionError("unreachable")
+
+    def type_code(self, lock_id: int, code: str, at_ms: int | None = None) -> bool:
+        """Someone types ``code`` on the lock's keypad at ``at_ms`` (default now): the lock opens when a passcode it
+        holds has these digits and its window covers that moment; either way the lock records the attempt."""
+        lock, at = self._locks[lock_id], self._now_ms() if at_ms is None else at_ms
+        opened = any(held.kind == "passcode" and held.secret == code and held.valid_from_ms <= at < held.valid_until_ms
+                     for held in lock.door())
+        self.add_record(lock_id, KEYPAD_UNLOCK, success=opened, keyboard_pwd=code, at_ms=at)
+        return opened
 
     def credentials(self, lock_id: int, *, include_cloud_only: bool = False) -> list[dict[str, Any]]:
         """What really opens the lock (plus, on request, what the cloud lists but the lock never got)."""

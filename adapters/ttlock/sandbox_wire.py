@@ -55,7 +55,7 @@ def listed(c: Credential, lock_id: int) -> dict[str, Any]:
             "keyboardPwd": c.secret,
             "keyboardPwdName": c.name,
             "keyboardPwdType": 3 if c.end_ms else 2,
-            "isCustom": 1,
+            "isCustom": 0 if c.algorithmic else 1,
         }
     if c.kind == "ekey":
         return {**common, "keyId": c.vendor_id, "username": c.secret, "keyName": c.name, "keyStatus": "110401"}

@@ -119,6 +119,10 @@ class WiegandClient:
             raise VendorUnavailable(f"encoder on {link.port} wrote card {written}, not {(facility, card)}")
         return issued
 
+    async def issue_offline(self, request: IssueRequest) -> IssuedCredential:
+        """Wiegand has no offline passcodes (``capabilities.offline_passcodes`` is False): a saga waits instead."""
+        raise Unsupported("Wiegand cannot give a passcode that works without its gateway")
+
     async def revoke(self, lock: LockRef, vendor_ref: str) -> None:
         """Blocklist the card. It keeps opening the lock until a later card carries the blocklist there, or it
         expires: the lock is offline (``remote_revoke=False``)."""

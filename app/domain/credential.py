@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class Vendor(StrEnum):
@@ -26,8 +26,18 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class OfflineFallback(Frozen):
+    """A property's policy for a lock whose gateway is offline: issue an offline passcode (one the lock checks by
+    itself) once the gateway has been unreachable for ``after_minutes``, or at once when the guest arrives within
+    ``arrival_within_minutes``; until then, and for vendors without offline codes, the saga keeps retrying."""
+
+    after_minutes: int = Field(default=15, ge=0)
+    arrival_within_minutes: int = Field(default=60, ge=0)
+
+
 class LockRef(Frozen):
-    """One door lock as the service knows it: canonical ids plus the vendor's own handles."""
+    """One door lock as the service knows it: canonical ids plus the vendor's own handles, and its property's
+    offline fallback (None: off)."""
 
     tenant: str
     region: str
@@ -36,6 +46,7 @@ class LockRef(Frozen):
     vendor: Vendor
     vendor_lock_id: str
     gateway_id: str | None = None
+    offline_fallback: OfflineFallback | None = None
 
     @builtins.property
     def key(self) -> str:
@@ -71,12 +82,14 @@ class IssueRequest(Frozen):
 
 
 class IssuedCredential(Frozen):
-    """A credential as it exists on the vendor side."""
+    """A credential as it exists on the vendor side; ``code`` only for an offline passcode, whose digits the vendor
+    chose (they reach the guest sealed, never logged)."""
 
     vendor_ref: str
     kind: CredentialKind
     label: str
     validity: Validity | None = None
+    code: str | None = Field(default=None, repr=False)
 
 
 class Capabilities(Frozen):
@@ -86,6 +99,7 @@ class Capabilities(Frozen):
     remote_revoke: bool
     remote_update: bool
     lists_credentials: bool
+    offline_passcodes: bool = False  # can give a passcode the lock accepts while its gateway is offline
 
 
 class LockStatus(Frozen):

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pydantic import Field
 
-from app.domain.credential import Frozen, LockRef, Vendor
+from app.domain.credential import Frozen, LockRef, OfflineFallback, Vendor
 from app.domain.stay_times import PropertyTimes
 
 
@@ -37,10 +37,12 @@ class PropertyDirectory(Frozen):
     # Required in directory files and in PostgreSQL; None only for directories built in memory (tests, tools),
     # which then take PMS times with offsets only.
     times: PropertyTimes | None = None
+    offline_fallback: OfflineFallback | None = None  # None: a lock whose gateway is offline is waited for
 
     def ref(self, lock: DirectoryLock) -> LockRef:
         return LockRef(tenant=self.tenant, region=self.region, property=self.property, lock_id=lock.lock_id,
-                       vendor=lock.vendor, vendor_lock_id=lock.vendor_lock_id, gateway_id=lock.gateway_id)
+                       vendor=lock.vendor, vendor_lock_id=lock.vendor_lock_id, gateway_id=lock.gateway_id,
+                       offline_fallback=self.offline_fallback)
 
     def locks_for_stay(self, rooms: tuple[str, ...]) -> list[LockRef]:
         """Every lock a guest of these rooms opens: the rooms' doors, then common areas with guest access."""

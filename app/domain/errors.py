@@ -6,6 +6,7 @@ Every vendor adapter translates its own failures into exactly one of these at it
     LockError
     ├── RetryableLockError          the same call may succeed later
     │   ├── VendorUnavailable       5xx, connection refused, lock or gateway offline
+    │   │   ├── GatewayOffline      the vendor answered: the lock's gateway (or the lock) is out of reach
     │   │   └── CircuitOpen         not even tried: the tenant's breaker for this vendor is open
     │   ├── RateLimited             429 / TTLock 30006; ``retry_after`` seconds when the vendor said
     │   ├── GatewayBusy             the lock's gateway is executing another command
@@ -46,6 +47,11 @@ class PermanentLockError(LockError):
 
 class VendorUnavailable(RetryableLockError):
     pass
+
+
+class GatewayOffline(VendorUnavailable):
+    """The vendor is up and refused the command because the lock cannot be reached through its gateway: nothing was
+    applied (an answer, not a lost one), and an offline passcode is the way in meanwhile."""
 
 
 class CircuitOpen(VendorUnavailable):
@@ -96,6 +102,7 @@ _CAUSES: dict[type[LockError], str] = {
     PermanentLockError: "permanent",
     VendorUnavailable: "vendor_unavailable",
     CircuitOpen: "circuit_open",
+    GatewayOffline: "gateway_offline",
     RateLimited: "rate_limited",
     GatewayBusy: "gateway_busy",
     VendorTimeout: "vendor_timeout",

@@ -73,6 +73,7 @@ class LockEventType(StrEnum):
     KEY_REVOKE_FAILED = "key.revoke_failed"
     KEY_UPDATED = "key.updated"
     KEY_UPDATE_FAILED = "key.update_failed"
+    KEY_ISSUE_DELAYED = "key.issue_delayed"  # the lock stays unreachable past the fallback's patience; still trying
 
 
 class LockEvent(Frozen):
@@ -92,6 +93,8 @@ class LockEvent(Frozen):
     validity: Validity | None
     cause: str
     detail: str | None = None
+    offline: bool = False  # the credential is an offline passcode: ``validity`` is its whole-hour window
+    sealed_code: str | None = None  # an offline passcode's digits, sealed with the tenant's key for the stay
     occurred_at: AwareDatetime
 
 

@@ -20,6 +20,12 @@ class LockPort(Protocol):
         """Put a credential on the lock; returns the vendor's reference to it."""
         ...
 
+    async def issue_offline(self, request: IssueRequest) -> IssuedCredential:
+        """An offline passcode for ``request.validity`` (whole hours), which the lock checks without its gateway; the
+        vendor picks the digits (``IssuedCredential.code``). Unsupported where ``capabilities.offline_passcodes`` is
+        False."""
+        ...
+
     async def revoke(self, lock: LockRef, vendor_ref: str) -> None:
         """Remove a credential. Removing one that is already gone raises CredentialNotFound."""
         ...

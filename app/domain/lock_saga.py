@@ -20,8 +20,9 @@ from typing import TypedDict, Unpack
 
 from pydantic import Field
 
-from app.domain.credential import CredentialKind, Frozen, LockRef, Validity, credential_label
+from app.domain.credential import CredentialKind, Frozen, LockRef, OfflineFallback, Validity, credential_label
 from app.domain.lock_event import LockAction, LockCommand, LockEvent, LockEventType, RetryDue, ShiftRef, event_id
+from app.domain.offline_fallback import fallback_due
 
 
 class CredentialStatus(StrEnum):
@@ -54,6 +55,12 @@ class CredentialRecord(Frozen):
     retry_at: datetime | None = None
     queued: LockCommand | None = None
     notify: ShiftRef | None = None
+    last_error: str | None = None  # why the step in flight is waiting (e.g. "gateway_offline (-3002)")
+    fallback: OfflineFallback | None = None  # the property's offline fallback when the key was asked for
+    unreachable_since: datetime | None = None  # since when the issue has found the lock's gateway unreachable
+    delay_noted: bool = False  # the wait beyond the fallback's patience was announced (key.issue_delayed)
+    offline: bool = False  # the credential is an offline passcode (its window rounded to whole hours)
+    sealed_code: str | None = None  # an offline passcode's digits (the vendor chose them), sealed for the stay
 
     @property
     def label(self) -> str:
@@ -76,6 +83,11 @@ class RecordChanges(TypedDict, total=False):
     retry_at: datetime | None
     queued: LockCommand | None
     notify: ShiftRef | None
+    last_error: str | None
+    unreachable_since: datetime | None
+    delay_noted: bool
+    offline: bool
+    sealed_code: str | None
 
 
 def changed_record(record: CredentialRecord, **changes: Unpack[RecordChanges]) -> CredentialRecord:
@@ -95,11 +107,13 @@ class RetryPolicy(Frozen):
 
 
 class VendorCall(Frozen):
-    """Ask the executor to act on the vendor; ``reconcile`` means: look on the lock first, adopt what is there."""
+    """Ask the executor to act on the vendor; ``reconcile`` means: look on the lock first, adopt what is there;
+    ``offline``: issue an offline passcode (whole-hour window, no gateway needed) instead."""
 
     action: LockAction
     record: CredentialRecord
     reconcile: bool = False
+    offline: bool = False
 
 
 class VendorOutcome(Frozen):
@@ -115,6 +129,12 @@ class VendorOutcome(Frozen):
     retryable: bool = False
     retry_delay_s: float = 0.0
     spent_attempt: bool = True  # False when the call was never made (circuit open): it costs no attempt
+    unreachable: bool = False  # the vendor or the lock's gateway could not be reached
+    gateway_offline: bool = False  # the vendor said precisely: the lock's gateway is offline
+    offline_capable: bool = False  # the vendor can give an offline passcode for this lock
+    offline: bool = False  # an offline passcode was issued (``validity`` is its window, ``sealed_code`` its digits)
+    validity: Validity | None = None
+    sealed_code: str | None = None
 
 
 class DeadLetter(Frozen):
@@ -210,6 +230,7 @@ def _issue(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) -
         stay=cmd.stay, sequence=cmd.sequence, idempotency_key=f"{saga.lock.key}|{cmd.stay}|{cmd.sequence}",
         status=CredentialStatus.ISSUING, kind=cmd.kind, validity=cmd.validity, guest_ref=cmd.guest_ref,
         mobile_account=cmd.mobile_account, cause=cmd.cause, notify=cmd.notify,
+        fallback=None if cmd.stay.startswith("master:") else cmd.lock.offline_fallback,
     )
     # A replayed command (``lis dlq replay``, ``lis audit-stream``) may follow an attempt that reached the lock:
     # it looks there first, by the label its idempotency key gives.
@@ -258,19 +279,59 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
     if current is None or current.idempotency_key != outcome.idempotency_key or current.status not in IN_FLIGHT:
         return saga, []  # an outcome for an intent that is no longer current
     if not outcome.ok and outcome.retryable:
-        attempts = current.attempts + (1 if outcome.spent_attempt else 0)
-        if attempts < policy.max_attempts or outcome.action is LockAction.REVOKE:
-            retry_at = now + timedelta(seconds=outcome.retry_delay_s)
-            record = changed_record(current, attempts=attempts, retry_at=retry_at)
-            alert: list[Output] = []
-            if attempts == policy.max_attempts and outcome.spent_attempt:  # a revoke that keeps failing: alert once
-                alert = [_event(saga.lock, current, outcome, LockEventType.KEY_REVOKE_FAILED, now),
-                         DeadLetter(command=_command_of(saga.lock, current), reason=_reason(outcome, attempts))]
-            return _with(saga, record), alert
+        current = changed_record(current, last_error=outcome.detail or outcome.error_cause)
+        if outcome.action is LockAction.ISSUE and (outcome.unreachable or current.unreachable_since is not None):
+            return _unreachable(saga, changed_record(current, unreachable_since=current.unreachable_since or now),
+                                outcome, now, policy)
+        return _retry(saga, current, outcome, now, policy)
+    return _settle(saga, current, outcome, now)
+
+
+def _unreachable(saga: LockSaga, current: CredentialRecord, outcome: VendorOutcome, now: datetime,
+                 policy: RetryPolicy) -> tuple[LockSaga, list[Output]]:
+    """An issue that cannot reach the lock. Under a property's offline fallback it is not given up while the stay
+    lasts (no attempt is spent): it waits for the gateway until the fallback is due, then asks for an offline
+    passcode where the vendor has them, and otherwise says once why the key is late and goes on waiting."""
+    assert current.unreachable_since is not None
+    patient = current.fallback is not None and current.validity is not None and now < current.validity.ends_at
+    if not fallback_due(current.fallback, current.kind, current.validity, current.unreachable_since, now):
+        return _retry(saga, current, outcome, now, policy, spend=not patient)
+    if outcome.gateway_offline and outcome.offline_capable:
+        # Stop waiting: an offline passcode, looked for by its label first (an earlier answer may have been lost).
+        record = changed_record(current, retry_at=None)
+        return _with(saga, record), [VendorCall(action=LockAction.ISSUE, record=record, reconcile=True, offline=True)]
+    if current.delay_noted:
+        return _retry(saga, current, outcome, now, policy, spend=not patient)
+    why = "the vendor has no offline passcodes" if not outcome.offline_capable else "the vendor itself is unreachable"
+    noted = changed_record(current, delay_noted=True,
+                           last_error=f"{outcome.detail or outcome.error_cause}; {why}: retrying until it answers")
+    saga, outputs = _retry(saga, noted, outcome, now, policy, spend=not patient)
+    delayed = _event(saga.lock, noted, outcome, LockEventType.KEY_ISSUE_DELAYED, now, detail=noted.last_error)
+    return saga, [delayed, *outputs]
+
+
+def _retry(saga: LockSaga, current: CredentialRecord, outcome: VendorOutcome, now: datetime, policy: RetryPolicy,
+           *, spend: bool = True) -> tuple[LockSaga, list[Output]]:
+    """Schedule the next attempt of a retryable failure, or settle it as failed once its attempts are spent (a
+    revoke is never given up: it alerts once and goes on); ``spend=False``: this failure costs no attempt."""
+    attempts = current.attempts + (1 if outcome.spent_attempt and spend else 0)
+    if attempts >= policy.max_attempts and outcome.action is not LockAction.REVOKE:
+        return _settle(saga, current, outcome, now)
+    record = changed_record(current, attempts=attempts, retry_at=now + timedelta(seconds=outcome.retry_delay_s))
+    alert: list[Output] = []
+    if attempts == policy.max_attempts and outcome.spent_attempt:  # a revoke that keeps failing: alert once
+        alert = [_event(saga.lock, current, outcome, LockEventType.KEY_REVOKE_FAILED, now),
+                 DeadLetter(command=_command_of(saga.lock, current), reason=_reason(outcome, attempts))]
+    return _with(saga, record), alert
+
+
+def _settle(saga: LockSaga, current: CredentialRecord, outcome: VendorOutcome, now: datetime
+            ) -> tuple[LockSaga, list[Output]]:
+    """The step is over: record what the vendor holds now, emit the lock event, go on with a queued command."""
     if outcome.action is LockAction.ISSUE and not outcome.ok and current.vendor_ref is not None:
         return _settle_failed_redrive(saga, current)
     status, event_type = _SETTLED[(outcome.action, outcome.ok)]
-    changes: RecordChanges = {"status": status, "retry_at": None, "queued": None}
+    changes: RecordChanges = {"status": status, "retry_at": None, "queued": None, "last_error": None}
     if outcome.ok or outcome.action is not LockAction.UPDATE:
         # A failed update keeps the window it asked for: its answer may have been lost after it landed, and
         # anti-entropy must not take that window for drift and write the old one back.
@@ -279,6 +340,13 @@ def _on_outcome(saga: LockSaga, outcome: VendorOutcome, now: datetime, policy: R
         changes["vendor_ref"] = outcome.vendor_ref
     if outcome.action is LockAction.UPDATE and outcome.ok:
         changes["validity"] = current.requested_validity
+    if outcome.action is LockAction.ISSUE and outcome.ok:
+        changes["unreachable_since"] = None
+        changes["offline"], changes["sealed_code"] = outcome.offline, outcome.sealed_code
+        if outcome.offline and outcome.validity is not None:
+            changes["validity"] = outcome.validity  # the whole-hour window the offline code really has
+    if not outcome.ok:
+        changes["last_error"] = outcome.detail or outcome.error_cause
     record = changed_record(current, **changes)
     settled = _with(saga, record)
     outputs: list[Output] = [_event(saga.lock, record, outcome, event_type, now)]
@@ -302,12 +370,13 @@ def _settle_failed_redrive(saga: LockSaga, current: CredentialRecord) -> tuple[L
 
 
 def _event(lock: LockRef, record: CredentialRecord, outcome: VendorOutcome, event_type: LockEventType,
-           now: datetime) -> LockEvent:
+           now: datetime, detail: str | None = None) -> LockEvent:
     return LockEvent(
         event_id=event_id(f"{record.idempotency_key}|{record.sequence}", event_type), type=event_type,
         tenant=lock.tenant, region=lock.region, property=lock.property, lock_id=lock.lock_id, vendor=lock.vendor,
         stay=record.stay, guest_ref=record.guest_ref, credential_ref=record.vendor_ref, validity=record.validity,
-        cause=record.cause if outcome.ok else f"{record.cause}: {outcome.error_cause}", detail=outcome.detail,
+        cause=record.cause if outcome.ok else f"{record.cause}: {outcome.error_cause}",
+        detail=detail or outcome.detail, offline=record.offline, sealed_code=record.sealed_code,
         occurred_at=now,
     )
 

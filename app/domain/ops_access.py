@@ -19,7 +19,8 @@ class OpsRole(StrEnum):
 
 class OpsAction(StrEnum):
     READ = "read"
-    REPLAY = "replay"
+    REPLAY = "replay"  # send a dead letter back: platform admins
+    REVEAL = "reveal"  # read a guest's offline passcode, for the front desk: operators and admins
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class Decision:
 def authorize(principal: OpsPrincipal, scope: OpsScope) -> Decision:
     """Allow or refuse (with the reason code of the 403) one request of ``principal``."""
     if scope.action is OpsAction.REPLAY and principal.role is not OpsRole.PLATFORM_ADMIN:
+        return Decision(False, "role_not_allowed")
+    if scope.action is OpsAction.REVEAL and principal.role is OpsRole.READ_ONLY:
         return Decision(False, "role_not_allowed")
     if scope.tenant is None:
         if principal.role is OpsRole.PLATFORM_ADMIN:

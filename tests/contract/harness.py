@@ -81,9 +81,11 @@ class VendorHarness:
         body = {"mode": mode, "rate": rate, "count": count, "latencyMs": latency_ms, "only": only}
         (await self.admin.post("/sandbox/faults", json=body)).raise_for_status()
 
-    async def take_gateway_offline(self, lock: LockRef) -> None:
-        """Switch the gateway (or encoder) of ``lock`` off through the admin API."""
+    async def take_gateway_offline(self, lock: LockRef, *, back: bool = False) -> None:
+        """Switch the gateway (or encoder) of ``lock`` off (``back``: on again) through the admin API."""
         path, body = self.offline_gateway(lock)
+        if back:
+            body = {name: True if value is False else value for name, value in body.items()}
         (await self.admin.post(path, json=body)).raise_for_status()
 
     async def stats(self) -> dict[str, Any]:

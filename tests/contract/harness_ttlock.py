@@ -12,7 +12,7 @@ from adapters.ttlock.client import TTLockClient, TTLockConfig
 from adapters.ttlock.mapping import from_ms
 from adapters.ttlock.sandbox import TTLockSandbox
 from app.domain.credential import Capabilities, CredentialKind, Validity, Vendor
-from app.domain.errors import DuplicateCredential, GatewayBusy, RateLimited, VendorUnavailable
+from app.domain.errors import DuplicateCredential, GatewayBusy, GatewayOffline, RateLimited, VendorUnavailable
 from app.domain.lock_port import LockPort
 from tests.contract.harness import HarnessEntry, SandboxCredential, VendorHarness, lock_ref
 
@@ -78,7 +78,8 @@ async def ttlock_harness() -> AsyncIterator[VendorHarness]:
                 admin=admin,
                 locks=[_lock(lock_id, gateway_id) for lock_id, gateway_id in layout],
                 expected_capabilities=Capabilities(
-                    kinds=frozenset(CredentialKind), remote_revoke=True, remote_update=True, lists_credentials=True
+                    kinds=frozenset(CredentialKind), remote_revoke=True, remote_update=True, lists_credentials=True,
+                    offline_passcodes=True,
                 ),
                 make_port=make_port,
                 read_credentials=_read,
@@ -106,7 +107,7 @@ TTLOCK = HarnessEntry(
         "http_5xx": VendorUnavailable,
         "rate_limit": RateLimited,
         "gateway_busy": GatewayBusy,
-        "gateway_offline": VendorUnavailable,
+        "gateway_offline": GatewayOffline,
         "malformed": VendorUnavailable,
         "duplicate": DuplicateCredential,
     },

@@ -60,7 +60,7 @@ async def test_the_breaker_fails_fast_while_the_vendor_is_down_and_closes_after_
                           breaker=BreakerSettings(window_s=60, min_calls=3, failure_rate=0.5, open_s=30), clock=clock)
     kind = vendor_port.default_kind
     lock = vendor_port.lock(2)
-    await vendor_port.inject("gateway_offline", rate=1.0)  # every vendor has it: the lock cannot be reached
+    await vendor_port.inject("malformed", rate=1.0)  # every vendor has it: answers that are not the vendor's
     details = []
     for n in range(5):
         outcome = await caller.carry_out(vendor_port.port, lock, issue_call(kind, f"down-{n}"),
@@ -76,6 +76,22 @@ async def test_the_breaker_fails_fast_while_the_vendor_is_down_and_closes_after_
                                    FixedMaterial(lambda *_: vendor_port.secret(kind)))
     assert probe.ok, probe.detail
     assert caller.breaker_states() == {f"{lock.tenant}/{lock.vendor}": "closed"}
+
+
+async def test_a_gateway_out_of_reach_is_an_answer_that_never_opens_the_tenants_breaker(
+    vendor_port: VendorHarness,
+) -> None:
+    caller = VendorCaller(retry=RetrySettings(quick_attempts=1),
+                          breaker=BreakerSettings(window_s=60, min_calls=3, failure_rate=0.5, open_s=30), clock=Clock())
+    kind, lock = vendor_port.default_kind, vendor_port.lock(2)
+    await vendor_port.take_gateway_offline(lock)
+    outcomes = [await caller.carry_out(vendor_port.port, lock, issue_call(kind, f"unreachable-{n}"),
+                                       FixedMaterial(lambda *_: vendor_port.secret(kind))) for n in range(5)]
+    if not outcomes[0].gateway_offline:
+        pytest.skip(f"{vendor_port.vendor} does not say a gateway is offline apart from being down itself")
+    assert all(o.gateway_offline and o.unreachable and not o.ok for o in outcomes)
+    assert caller.breaker_states() == {f"{lock.tenant}/{lock.vendor}": "closed"}, \
+        "one hotel's gateway says nothing about the vendor: the other locks' calls go on"
 
 
 # -- answers lost after the vendor acted: label first, never a second credential ------------------------------------
