@@ -17,12 +17,12 @@ from app.db_retry import until_database_answers
 from app.domain.audit_record import AuditRecord
 from app.domain.credential import LockRef
 from app.domain.errors import LockError
-from app.domain.lock_event import LockCommand, LockEvent, RetryDue
+from app.domain.lock_event import LockCommand, LockEvent, LockEventType, RetryDue
 from app.domain.lock_saga import LockSaga, RetryPolicy, VendorCall, VendorOutcome
 from app.domain.master_shift import LockStepDone
 from app.domain.reconcile import ReconcileLock
 from app.domain.wire import wire
-from app.metrics import LOCK_EVENTS, RETRIES_SCHEDULED
+from app.metrics import LOCK_EVENTS, OFFLINE_CODES, RETRIES_SCHEDULED
 from app.runtime import Runtime, runtime
 from app.saga_handler import handle_lock_input
 from app.settings import settings
@@ -75,6 +75,8 @@ class FaustSagaPorts:
     async def publish_event(self, key: str, event: LockEvent) -> None:
         await publish_acked(lock_events, key, event)
         LOCK_EVENTS.labels(event.tenant, event.vendor, event.type).inc()
+        if event.offline and event.type is LockEventType.KEY_ISSUED:
+            OFFLINE_CODES.labels(event.tenant, event.vendor).inc()
 
     async def audit(self, record: AuditRecord) -> None:
         await lock_audit.send(key=record.tenant, value=wire(record))

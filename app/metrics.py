@@ -29,3 +29,5 @@ LOCK_EVENTS = Counter("lis_lock_events_total", "Lock events published on lock.ev
                       "re-emitted after a crash counts again", ["tenant", "vendor", "type"])
 OPS_REQUESTS = Counter("lis_ops_requests_total", "Ops API requests by view, outcome (allowed, refused) and reason "
                        "code (allowed, token_expired, tenant_not_allowed, …)", ["view", "outcome", "reason"])
+OFFLINE_CODES = Counter("lis_offline_codes_total", "Offline passcodes issued because a lock's gateway was offline "
+                        "(docs/FAILURE_MODES.md, gateway offline), by tenant and vendor", ["tenant", "vendor"])

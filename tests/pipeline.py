@@ -31,7 +31,7 @@ from app.domain.reservation import ReservationEvent
 from app.domain.stay_times import PropertyTimes
 from app.infra.ports import free_port
 from app.infra.topics import PMS_MAX_RECORD_BYTES
-from tests.checker import Report, check, fetch_journals
+from tests.pipeline_vendors import VendorSide
 
 
 def fast_retries(**overrides: str) -> dict[str, str]:
@@ -41,7 +41,7 @@ def fast_retries(**overrides: str) -> dict[str, str]:
 
 
 @dataclass
-class Pipeline:
+class Pipeline(VendorSide):
     stack: Stack
     rooms: int
     prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}.")
@@ -59,6 +59,7 @@ class Pipeline:
     metrics_port: int = 0  # the current worker's Prometheus metrics
     vendor_proxy: FaultProxy | None = None  # when set, the worker reaches the TTLock sandbox through it
     ledger: bool = False  # workers append each processed offset to ``ledger_path`` (LIS_PROCESSED_LEDGER)
+    offline_fallback: dict[str, int] | None = None  # the property's, in the directory (docs/FAILURE_MODES.md)
 
     @property
     def tenant(self) -> str:
@@ -93,7 +94,8 @@ class Pipeline:
                        for n in range(first_ttlock, self.rooms + 1))
         locks = salto + wiegand + ttlock
         self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks,
-                                           times=PropertyTimes(time_zone=self.time_zone))
+                                           times=PropertyTimes(time_zone=self.time_zone),
+                                           offline_fallback=self.offline_fallback)
         accounts = {"ttlock": await provision_ttlock(self.sandbox_url, list(ttlock))}
         if self.vendor_proxy is not None:
             self.vendor_proxy.target_port = int(httpx.URL(self.sandbox_url).port or 0)
@@ -109,7 +111,8 @@ class Pipeline:
         path = self.stack.root / f"{self.tenant}.yaml"
         path.write_text(yaml.safe_dump([{"tenant": self.tenant, "region": "eu-west", "properties": [
             {"property": "p1", "time_zone": self.time_zone, "locks": [lock.model_dump(mode="json") for lock in locks],
-             "vendor_accounts": accounts}]}]))
+             "vendor_accounts": accounts,
+             **({"offline_fallback": self.offline_fallback} if self.offline_fallback else {})}]}]))
         await load_directory(self.stack.database_url, path, self.stack.keys)
         path.unlink()
         await self.stack.ensure_topics(self.prefix)
@@ -152,25 +155,6 @@ class Pipeline:
                                 timeout=300)
         assert result.returncode == exit_code, f"lis {' '.join(args)} exited {result.returncode}: {result.stderr}"
         return result.stdout
-
-    async def take_offline(self, lock_ids: list[str]) -> None:
-        """Put locks out of their gateway's reach in the sandbox (TTLock answers -2012 for them)."""
-        assert self.directory is not None
-        by_id = {lock.lock_id: lock for lock in self.directory.locks}
-        async with httpx.AsyncClient(base_url=self.sandbox_url) as http:
-            for lock_id in lock_ids:
-                lock = by_id[lock_id]
-                body = {"lockId": int(lock.vendor_lock_id), "gatewayId": int(lock.gateway_id or 0), "online": False}
-                (await http.post("/sandbox/locks", json=body)).raise_for_status()
-
-    async def inject(self, mode: str, vendor: str = "ttlock", **options: Any) -> None:
-        """Arm a fault in a vendor's sandbox; ``mode="clear"`` clears every fault."""
-        urls = {"ttlock": self.sandbox_url, "salto": self.salto_url, "wiegand": self.wiegand_url}
-        async with httpx.AsyncClient(base_url=urls[vendor]) as http:
-            if mode == "clear":
-                (await http.delete("/sandbox/faults")).raise_for_status()
-            else:
-                (await http.post("/sandbox/faults", json={"mode": mode, **options})).raise_for_status()
 
     def room_event(self, **fields: Any) -> ReservationEvent:
         return ReservationEvent.model_validate({"tenant": self.tenant, "region": "eu-west", "property": "p1",
@@ -244,57 +228,12 @@ class Pipeline:
                 return missing
             await asyncio.sleep(2)
 
-    async def sandbox_credentials(self) -> dict[str, list[dict[str, Any]]]:
-        """What the sandboxes really hold, per directory lock id: TTLock's credential views, and for Salto the users
-        of the door that carry a key (a user whose key was cancelled opens nothing)."""
-        assert self.directory is not None
-        timeout = httpx.Timeout(30, pool=None)
-        async with httpx.AsyncClient(timeout=timeout) as http:
-            answers = await asyncio.gather(*(http.get(self._credentials_url(lock)) for lock in self.directory.locks))
-        held = {}
-        for lock, answer in zip(self.directory.locks, answers, strict=True):
-            answer.raise_for_status()
-            entries = answer.json()
-            held[lock.lock_id] = [e for e in entries if lock.vendor == "ttlock" or _salto_key(e)]
-        return held
-
-    async def journal(self, vendor: str = "ttlock") -> list[dict[str, Any]]:
-        """What one vendor's sandbox applied so far (``GET /sandbox/journal``)."""
-        urls = {"ttlock": self.sandbox_url, "salto": self.salto_url, "wiegand": self.wiegand_url}
-        return (await fetch_journals({vendor: urls[vendor]}))[vendor]
-
-    async def history(self, events: Iterable[ReservationEvent]) -> Report:
-        """The history checker's verdict: the sandboxes' journals against ``events`` (the PMS input)."""
-        assert self.directory is not None
-        urls = {"ttlock": self.sandbox_url, "salto": self.salto_url, "wiegand": self.wiegand_url}
-        journals = await fetch_journals({vendor: url for vendor, url in urls.items() if url})
-        return check(self.directory, events, journals)
-
-    async def settled_history(self, events: list[ReservationEvent], *, timeout_s: float = 120) -> Report:
-        """The verdict once it is clean, or the last one when ``timeout_s`` has passed."""
-        deadline = time.monotonic() + timeout_s
-        report = await self.history(events)
-        while not report.clean and time.monotonic() < deadline:
-            await asyncio.sleep(2)
-            report = await self.history(events)
-        return report
-
-    def _credentials_url(self, lock: DirectoryLock) -> str:
-        if lock.vendor == "salto":
-            return f"{self.salto_url}/sandbox/accesspoints/{lock.vendor_lock_id}/users"
-        return f"{self.sandbox_url}/sandbox/locks/{lock.vendor_lock_id}/credentials"
-
-
 def _ledger_offsets(ledger: Path) -> dict[tuple[str, int], set[int]]:
     seen: dict[tuple[str, int], set[int]] = {}
     for line in ledger.read_text().splitlines() if ledger.exists() else []:
         topic, partition, offset, _pid = line.split()
         seen.setdefault((topic, int(partition)), set()).add(int(offset))
     return seen
-
-
-def _salto_key(user: dict[str, Any]) -> bool:
-    return bool(user["hasPinCode"] or user["mobileKeyStatus"] == "Assigned" or user["cardSerial"])
 
 
 def distinct(events: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
