@@ -21,6 +21,16 @@ WAITING = {**fast_retries(), "LIS_RETRY_MAX_ATTEMPTS": "6"}
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 
+async def confirmed_behind_an_offline_gateway(pipeline: Pipeline, arrives_in: timedelta, stays: timedelta
+                                             ) -> list[ReservationEvent]:
+    """door-1's gateway switched off, then R1 confirmed for room 101 (door-1); its confirmation and checkout."""
+    await pipeline.set_gateway("door-1", online=False)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)  # PMS times are whole minutes
+    events = stay(pipeline, 1, now + arrives_in, now + arrives_in + stays)
+    await pipeline.publish(events[:1])
+    return events
+
+
 def stay(pipeline: Pipeline, room: int, arrival: datetime, departure: datetime) -> list[ReservationEvent]:
     """The confirmation and the checkout of reservation R<room> (room 100+n, lock door-n)."""
     fields: dict[str, Any] = {"reservation": f"R{room}", "rooms": [str(100 + room)], "arrival": arrival,
@@ -60,10 +70,8 @@ async def until_credential(pipeline: Pipeline, lock_id: str, stay_key: str, chec
 async def test_an_arrival_behind_an_offline_gateway_gets_a_code_that_opens_only_during_the_stay_and_is_revoked(
     pipeline: Pipeline,
 ) -> None:
-    await pipeline.set_gateway("door-1", online=False)
-    now = datetime.now(UTC).replace(second=0, microsecond=0)  # PMS times are whole minutes
-    confirm, checkout = stay(pipeline, 1, now + timedelta(minutes=20), now + timedelta(hours=3, minutes=10))
-    await pipeline.publish([confirm])
+    confirm, checkout = await confirmed_behind_an_offline_gateway(pipeline, timedelta(minutes=20),
+                                                                  timedelta(hours=2, minutes=50))
     events = await pipeline.read("lock.events", until=lambda rs: "key.issued" in {r["type"] for r in rs})
     (issued,) = distinct(events, "key.issued").values()
     start, end = (datetime.fromisoformat(issued["validity"][edge]) for edge in ("starts_at", "ends_at"))
@@ -113,10 +121,7 @@ async def test_an_arrival_behind_an_offline_gateway_gets_a_code_that_opens_only_
 async def test_a_gateway_back_before_the_fallback_fires_gives_one_normal_credential_and_no_offline_code(
     pipeline: Pipeline,
 ) -> None:
-    await pipeline.set_gateway("door-1", online=False)
-    now = datetime.now(UTC).replace(second=0, microsecond=0)  # PMS times are whole minutes
-    confirm, _ = stay(pipeline, 1, now + timedelta(days=2), now + timedelta(days=4))
-    await pipeline.publish([confirm])
+    confirm, _ = await confirmed_behind_an_offline_gateway(pipeline, timedelta(days=2), timedelta(days=2))
     waiting = await until_credential(pipeline, "door-1", confirm.stay_id, lambda r: r["attempts"] == 0 and
                                      "gateway_offline" in (r.get("last_error") or ""))
     assert waiting["status"] == "issuing"
@@ -137,10 +142,8 @@ async def test_a_gateway_back_before_the_fallback_fires_gives_one_normal_credent
 async def test_a_vendor_without_offline_codes_keeps_retrying_with_the_reason_and_invents_none(
     pipeline: Pipeline,
 ) -> None:
-    await pipeline.set_gateway("door-1", online=False)  # door-1 is the Salto door
-    now = datetime.now(UTC).replace(second=0, microsecond=0)  # PMS times are whole minutes
-    confirm, _ = stay(pipeline, 1, now + timedelta(minutes=10), now + timedelta(days=1))
-    await pipeline.publish([confirm])
+    # door-1 is the Salto door here
+    confirm, _ = await confirmed_behind_an_offline_gateway(pipeline, timedelta(minutes=10), timedelta(days=1))
     events = await pipeline.read("lock.events", until=lambda rs: "key.issue_delayed" in {r["type"] for r in rs})
     (delayed,) = distinct(events, "key.issue_delayed").values()
     assert "no offline passcodes" in delayed["detail"], delayed
