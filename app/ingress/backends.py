@@ -137,6 +137,7 @@ class Ingress:
     sink: WebhookSink
     vendor_ports: VendorPorts
     limits: TenantRateLimit
+    keys: KeyStore
     metrics: IngressMetrics = field(default_factory=IngressMetrics)
     active_tenants: set[str] = field(default_factory=set)  # whose receipts the next pruning round looks at
 
@@ -157,7 +158,7 @@ async def open_ingress(settings: IngressSettings, service: Settings) -> AsyncIte
         await sink.start()
         yield Ingress(settings=settings, pool=pool, sink=sink, vendor_ports=ports,
                       endpoints=EndpointDirectory(pool, keys, ttl_s=settings.cache_ttl_s),
-                      limits=TenantRateLimit(settings.tenant_rate, settings.tenant_burst))
+                      limits=TenantRateLimit(settings.tenant_rate, settings.tenant_burst), keys=keys)
     finally:
         await sink.stop()
         await ports.aclose()

@@ -60,8 +60,8 @@ async def receive_webhook(request: web.Request) -> web.Response:
         if refusal.retry_after is not None:
             response.headers["Retry-After"] = str(max(1, round(refusal.retry_after)))
         # Never the body, the headers or the path: they may carry a signature or the TTLock path secret.
-        log.info("webhook refused vendor=%s tenant=%s status=%d reason=%s", vendor,
-                 request.match_info["tenant"], refusal.status, refusal.reason)
+        log.info("webhook refused vendor=%s tenant=%s status=%d reason=%s", loggable(vendor, _NAME),
+                 loggable(request.match_info["tenant"], _TENANT), refusal.status, refusal.reason)
     ingress.metrics.answered(vendor, response.status, reason, time.perf_counter() - started)
     return response
 
@@ -107,9 +107,9 @@ async def _ttlock_webhook(ingress: Ingress, tenant: str, body: bytes, now: datet
     records = await ttlock.confirm(client, ref, callback)
     ttlock.check_fresh(records, now, timedelta(seconds=ingress.settings.receipt_retention_s))
     ingress.active_tenants.add(tenant)
-    return VendorWebhook(webhook_id=ttlock.webhook_id(callback), vendor="ttlock", tenant=tenant, region=lock.region,
-                         property=lock.property, lock_id=lock.lock_id, vendor_lock_id=str(callback.lock_id),
-                         received_at=now, events=ttlock.normalise(records))
+    return VendorWebhook(webhook_id=ttlock.webhook_id(ingress.keys, tenant, callback), vendor="ttlock",
+                         tenant=tenant, region=lock.region, property=lock.property, lock_id=lock.lock_id,
+                         vendor_lock_id=str(callback.lock_id), received_at=now, events=ttlock.normalise(records))
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -139,15 +139,22 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def loggable(value: str, shape: re.Pattern[str]) -> str:
+    """``value`` as a log may show it: as is when it has the shape it should (a tenant id, a vendor name), else
+    escaped and cut, so a path segment cannot forge a log line (``%0A``) or flood the log."""
+    return value if shape.fullmatch(value) else f"<invalid {value[:64]!a}>"
+
+
 class RedactingAccessLogger(AbstractAccessLogger):
-    """An access log line per request whose path never shows the TTLock path secret (nor any query string)."""
+    """An access log line per request whose path never shows the TTLock path secret (nor any query string), and is
+    the raw, still percent-encoded path: a decoded segment could carry a line break into the log."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, seconds: float) -> None:
         info = getattr(request, "match_info", {})
-        path = request.path
+        path = request.rel_url.raw_path
         if "path_secret" in info:
-            path = f"/webhooks/ttlock/{info['tenant']}/<redacted>"
-        self.logger.info("%s %s %d %.1fms", request.method, path, response.status, seconds * 1000)
+            path = f"/webhooks/ttlock/{loggable(info['tenant'], _TENANT)}/<redacted>"
+        self.logger.info("%s %s %d %.1fms", request.method, path[:256], response.status, seconds * 1000)
 
 
 def create_app(settings: IngressSettings, service: Settings) -> web.Application:

@@ -9,7 +9,6 @@ ago than the receipt retention are refused (their receipts may be gone).
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
@@ -19,6 +18,8 @@ from app.domain.credential import LockRef, Vendor
 from app.domain.errors import LockError
 from app.domain.lock_status import VendorEvent, VendorEventType
 from app.ingress.guards import Refusal, unavailable
+from app.security.envelope import KeyStore
+from app.security.pseudonym import webhook_ref
 from app.security.webhook_signature import EndpointSecrets, same_secret
 
 # TTLock cloud recordType -> how the door was opened. Other record types are passed on as ``unknown``.
@@ -51,11 +52,13 @@ def parse(body: bytes) -> TTLockCallback:
     return callback
 
 
-def webhook_id(callback: TTLockCallback) -> str:
-    """A stable id for a callback: the same lock and records always give the same id (the replay key)."""
+def webhook_id(keys: KeyStore, tenant: str, callback: TTLockCallback) -> str:
+    """A stable id for a callback: the same lock and records always give the same id (the replay key). Keyed with
+    the tenant's webhook-id key: the records include the passcode typed, which a plain hash would give away to a
+    brute force over a million PINs."""
     identity = "|".join(f"{r.record_type}:{r.lock_date.timestamp()}:{int(r.success)}:{r.username}:{r.keyboard_pwd}"
                         for r in callback.records)
-    return "ttlock-" + hashlib.sha256(f"{callback.lock_id}|{identity}".encode()).hexdigest()[:40]
+    return "ttlock-" + webhook_ref(keys, tenant, f"{callback.lock_id}|{identity}")
 
 
 def check_fresh(confirmed: list[TTLockRecord], now: datetime, retention: timedelta) -> None:

@@ -3,7 +3,8 @@
 Each secret gets a fresh 256-bit data key; the data key is wrapped (AES-GCM) by the tenant's key-encryption key (KEK)
 from a :class:`KeyStore`; the associated data binds the record to its tenant and purpose, so a sealed blob copied to
 another tenant's row or another vendor's row fails to open. The local key store derives each tenant's KEK from a
-master key kept outside the repository and the database; cloud KMS stores implement the same protocol.
+master key kept outside the repository and the database; cloud KMS stores implement the same protocol. Keyed
+derivations (guest pseudonyms, PINs, webhook ids) each use their own :meth:`KeyStore.purpose_key`, never the KEK.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import struct
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -26,9 +28,21 @@ class SealError(Exception):
     """A sealed secret could not be opened: wrong tenant, wrong binding, or tampered bytes."""
 
 
+class KeyPurpose(StrEnum):
+    """What a keyed derivation is for: each purpose has its own key, so no output of one helps attack another."""
+
+    GUEST_PSEUDONYM = "guest-pseudonym"  # guest ids -> stable pseudonyms
+    PIN = "pin"  # idempotency keys -> passcodes
+    WEBHOOK_ID = "webhook-id"  # unsigned callbacks -> replay ids
+
+
 class KeyStore(Protocol):
     def tenant_kek(self, tenant: str) -> bytes:
-        """The 32-byte key-encryption key of ``tenant``."""
+        """The 32-byte key-encryption key of ``tenant`` (wraps data keys, nothing else)."""
+        ...
+
+    def purpose_key(self, tenant: str, purpose: KeyPurpose) -> bytes:
+        """The 32-byte key of ``tenant`` for one keyed derivation, separate from the KEK and from other purposes."""
         ...
 
 
@@ -53,6 +67,10 @@ class LocalKeyStore:
     def tenant_kek(self, tenant: str) -> bytes:
         hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"lis-tenant-kek-v1", info=tenant.encode())
         return hkdf.derive(self._master)
+
+    def purpose_key(self, tenant: str, purpose: KeyPurpose) -> bytes:
+        info = f"{purpose.value}|{tenant}".encode()
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"lis-purpose-v1", info=info).derive(self._master)
 
 
 def _aad(tenant: str, binding: str) -> bytes:

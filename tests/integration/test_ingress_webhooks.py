@@ -185,3 +185,14 @@ async def test_logs_and_metrics_never_show_a_secret(ingress: LiveIngress, http: 
                    headers["webhook-signature"].split(",", 1)[1]):
         assert secret not in log
         assert secret not in metrics
+
+
+async def test_a_path_segment_cannot_forge_a_log_line(ingress: LiveIngress, http: httpx.AsyncClient) -> None:
+    forged = "x%0A2026-12-02 INFO lis.ingress webhook accepted tenant=victim"
+    for url in (f"{ingress.url}/webhooks/salto/{forged}", f"{ingress.url}/webhooks/ttlock/{forged}/some-secret",
+                f"{ingress.url}/webhooks/{forged}/{ingress.tenant}"):
+        answer = await http.post(url, content=b"{}")
+        assert 400 <= answer.status_code < 500, (url, answer.status_code)
+    lines = ingress.log_text().splitlines()
+    assert not [line for line in lines if line.startswith("2026-12-02 INFO lis.ingress webhook accepted")]
+    assert any("%0A2026-12-02" in line or "\\n2026-12-02" in line for line in lines), "the attempt is logged, escaped"

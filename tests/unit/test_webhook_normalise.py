@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from adapters.ttlock.mapping import to_ms
 from app.domain.lock_status import VendorEventType
 from app.ingress import standard, ttlock
 from app.ingress.guards import Refusal, TenantRateLimit
+from app.security.envelope import LocalKeyStore
 from app.security.webhook_signature import EndpointSecrets
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
@@ -57,10 +59,22 @@ def test_an_unknown_record_type_is_passed_on_as_unknown_with_the_vendors_name_an
 
 
 def test_a_callback_has_the_same_id_whenever_it_is_sent_and_another_for_other_records() -> None:
-    first = ttlock.webhook_id(ttlock.parse(ttlock_body(record(4), record(7, 1))))
-    again = ttlock.webhook_id(ttlock.parse(ttlock_body(record(4), record(7, 1))))
-    other = ttlock.webhook_id(ttlock.parse(ttlock_body(record(4), record(7, 2))))
+    keys = LocalKeyStore(b"k" * 32)
+    first = ttlock.webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 1))))
+    again = ttlock.webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 1))))
+    other = ttlock.webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 2))))
     assert first == again != other
+
+
+def test_a_callback_id_is_keyed_so_the_passcode_in_its_records_cannot_be_found_by_trying_every_pin() -> None:
+    callback = ttlock.parse(ttlock_body(record(4, keyboardPwd="482913")))
+    keyed = ttlock.webhook_id(LocalKeyStore(b"k" * 32), "t1", callback)
+    assert keyed != ttlock.webhook_id(LocalKeyStore(b"x" * 32), "t1", callback), "another key, another id"
+    assert keyed != ttlock.webhook_id(LocalKeyStore(b"k" * 32), "t2", callback), "another tenant, another id"
+    (r,) = callback.records
+    unkeyed = hashlib.sha256(f"{callback.lock_id}|{r.record_type}:{r.lock_date.timestamp()}:{int(r.success)}:"
+                             f"{r.username}:482913".encode()).hexdigest()[:40]
+    assert keyed != f"ttlock-{unkeyed}", "the old plain hash, which a million guesses would have matched"
 
 
 @pytest.mark.parametrize(
