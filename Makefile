@@ -20,6 +20,7 @@ setup: $(VENV)/.installed
 	$(BIN)/python -c "from app.devstack.prometheus import prometheus_bin; print('promtool:', prometheus_bin())"
 	$(BIN)/python -c "from app.devstack.node_tools import redocly_bin; print('redocly:', redocly_bin())"
 	$(BIN)/python -c "from app.devstack.browser import chromium_bin; print('chromium:', chromium_bin())"
+	$(BIN)/python -c "from app.devstack.scanners import gitleaks_bin; print('gitleaks:', gitleaks_bin())"
 
 dev: setup  ## the service on its embedded default, fed a simulated hotel day
 	$(BIN)/lis dev
@@ -27,9 +28,12 @@ dev: setup  ## the service on its embedded default, fed a simulated hotel day
 test: setup  ## every test: unit, agents, contract, integration, e2e (starts Kafka and PostgreSQL itself)
 	$(BIN)/pytest
 
-lint: setup  ## ruff, the import floors of docs/ARCHITECTURE.md (import-linter contracts), Redocly's OpenAPI lint
+lint: setup  ## ruff, the import floors of docs/ARCHITECTURE.md (import-linter contracts), Redocly's OpenAPI lint,
+## bandit and gitleaks over the repository and its history (docs/security/SCANS.md)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -r app adapters agents tables -c pyproject.toml
+	$$($(BIN)/python -m app.devstack.scanners) git --redact --no-banner --config .gitleaks.toml .
 	REDOCLY_TELEMETRY=off $$($(BIN)/python -m app.devstack.node_tools) lint --format=summary docs/openapi.yaml docs/openapi-ops.yaml
 
 typecheck: setup

@@ -20,6 +20,7 @@ from typing import Any
 
 from adapters.salto.sandbox_state import SaltoError, SandboxState, Token, User
 
+BEARER = "Bearer"  # the OAuth2 token type
 TOKEN_LIFETIME_S = 3600
 _SITE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
 _PIN = re.compile(r"[0-9]{4,8}")
@@ -54,14 +55,14 @@ class SandboxAPI(SandboxState):
         try:
             client_id, _, client_secret = base64.b64decode(encoded).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
-            client_id = client_secret = ""
+            client_id = client_secret = ""  # unparsable: refused below  # nosec B105
         if scheme.lower() != "basic" or self._clients.get(client_id) != client_secret or not client_id:
             raise OAuthError(401, "invalid_client")
         if form.get("grant_type") != "client_credentials":
             raise OAuthError(400, "unsupported_grant_type")
         token = secrets.token_urlsafe(24)
         self._tokens[token] = Token(client_id, self._clock() + TOKEN_LIFETIME_S)
-        return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S}
+        return {"access_token": token, "token_type": BEARER, "expires_in": TOKEN_LIFETIME_S}
 
     def authenticate(self, authorization: str) -> None:
         """Accept a live bearer token or refuse with 401."""

@@ -1,0 +1,46 @@
+"""The secret scan of make lint (gitleaks, pinned, with .gitleaks.toml): the repository and its history are clean, the
+scan fails on a planted key, and the allowlist names public test vectors by value, so a real secret placed right
+beside one is still found."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from app.devstack.scanners import gitleaks_bin
+
+ROOT = Path(__file__).resolve().parents[2]
+PLANTED = 'aws_key = "AKIAZ7Q3XN4P5RJWT6YB"\naws_secret = "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"\n'
+
+
+def scan(repo: Path, *mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(gitleaks_bin()), *(mode or ("git",)), "--redact", "--no-banner", "--config",
+                           str(ROOT / ".gitleaks.toml"), str(repo)], capture_output=True, text=True, timeout=120)
+
+
+def repository(tmp_path: Path, files: dict[str, str]) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir(parents=True)
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    git = ["git", "-C", str(repo), "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "files"], check=True)
+    return repo
+
+
+def test_the_repository_and_its_history_are_clean() -> None:
+    assert shutil.which("git")
+    result = scan(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no leaks found" in result.stderr + result.stdout
+
+
+def test_a_planted_key_fails_the_scan_even_beside_an_allowed_test_vector(tmp_path: Path) -> None:
+    vector = 'VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"\n'
+    assert scan(repository(tmp_path / "a", {"vectors.py": vector})).returncode == 0, "the public vector is allowed"
+    found = scan(repository(tmp_path / "b", {"vectors.py": vector + PLANTED}))
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert "leaks found" in found.stderr + found.stdout
