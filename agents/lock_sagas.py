@@ -22,7 +22,7 @@ from app.domain.lock_saga import LockSaga, RetryPolicy, VendorCall, VendorOutcom
 from app.domain.master_shift import LockStepDone
 from app.domain.reconcile import ReconcileLock
 from app.domain.wire import wire
-from app.metrics import LOCK_EVENTS, OFFLINE_CODES, RETRIES_SCHEDULED
+from app.metrics import LOCK_EVENTS, OFFLINE_CODES, PMS_TO_LOCK_EVENT, RETRIES_SCHEDULED
 from app.runtime import Runtime, runtime
 from app.saga_handler import handle_lock_input
 from app.settings import settings
@@ -77,6 +77,9 @@ class FaustSagaPorts:
         LOCK_EVENTS.labels(event.tenant, event.vendor, event.type).inc()
         if event.offline and event.type is LockEventType.KEY_ISSUED:
             OFFLINE_CODES.labels(event.tenant, event.vendor).inc()
+        if event.requested_at is not None:
+            waited = (event.occurred_at - event.requested_at).total_seconds()
+            PMS_TO_LOCK_EVENT.labels(event.tenant, event.type).observe(max(waited, 0.0))
 
     async def audit(self, record: AuditRecord) -> None:
         await lock_audit.send(key=record.tenant, value=wire(record))

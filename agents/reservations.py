@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from faust import StreamT
@@ -27,13 +28,16 @@ async def route_reservations(stream: StreamT[bytes]) -> AsyncIterator[list[dict[
     async for event in stream.events():
         if not await admitted(event):
             continue
-        commands = await route_reservation(event.key, event.value)
+        received = datetime.fromtimestamp(event.message.timestamp, UTC)
+        commands = await route_reservation(event.key, event.value, received)
         processed(event)
         yield [command.model_dump(mode="json") for command in commands]
 
 
-async def route_reservation(key: str | None, value: bytes | None) -> list[LockCommand]:
-    """Apply one PMS event to its stay and send the resulting lock commands; bad input becomes a dead letter."""
+async def route_reservation(key: str | None, value: bytes | None, received_at: datetime | None = None
+                            ) -> list[LockCommand]:
+    """Apply one PMS event to its stay and send the resulting lock commands; bad input becomes a dead letter.
+    ``received_at`` (the record's Kafka timestamp) goes on the commands for the latency SLIs."""
     event: ReservationEvent | None = await parse_or_dead_letter(ReservationEvent, pms_reservations, key, value,
                                                                  "reservation event")
     if event is None:
@@ -55,7 +59,7 @@ async def route_reservation(key: str | None, value: bytes | None) -> list[LockCo
     guest = guest_ref(rt.keys, event.tenant, event.guest_id) if event.guest_id else None
     account = event.mobile_key_account
     sealed = seal_mobile_account(rt.keys, event.tenant, event.stay_id, account) if account else None
-    stay, commands = step_stay(current, event, locks, guest, sealed, decision.validity)
+    stay, commands = step_stay(current, event, locks, guest, sealed, decision.validity, received_at)
     # Commands are acknowledged by the broker before the stay is written: a crash in between replays the event
     # and the lock sagas ignore the repeated commands, while the other order could lose them.
     for command in commands:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 VENDOR_CALLS = Counter("lis_vendor_calls_total", "Vendor calls by vendor, action and outcome",
                        ["vendor", "action", "outcome"])
@@ -31,3 +31,7 @@ OPS_REQUESTS = Counter("lis_ops_requests_total", "Ops API requests by view, outc
                        "code (allowed, token_expired, tenant_not_allowed, …)", ["view", "outcome", "reason"])
 OFFLINE_CODES = Counter("lis_offline_codes_total", "Offline passcodes issued because a lock's gateway was offline "
                         "(docs/FAILURE_MODES.md, gateway offline), by tenant and vendor", ["tenant", "vendor"])
+PMS_TO_LOCK_EVENT = Histogram("lis_pms_to_lock_event_seconds", "From the PMS event reaching the service to the lock "
+                              "event that settles it, by tenant and type (key.issued, key.revoked, key.updated and "
+                              "their failures): the latency SLIs", ["tenant", "type"],
+                              buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600))

@@ -53,6 +53,7 @@ class LockCommand(Frozen):
     cause: str
     replay: bool = False
     notify: ShiftRef | None = None  # the master-key shift to report to when this step settles
+    requested_at: AwareDatetime | None = None  # when the PMS event asking for it reached the service (latency SLIs)
 
 
 class RetryDue(Frozen):
@@ -95,6 +96,7 @@ class LockEvent(Frozen):
     detail: str | None = None
     offline: bool = False  # the credential is an offline passcode: ``validity`` is its whole-hour window
     sealed_code: str | None = None  # an offline passcode's digits, sealed with the tenant's key for the stay
+    requested_at: AwareDatetime | None = None  # when the PMS event this answers reached the service
     occurred_at: AwareDatetime
 
 

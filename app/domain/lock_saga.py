@@ -107,7 +107,8 @@ def _on_command(saga: LockSaga, cmd: LockCommand) -> tuple[LockSaga, list[Output
         if current.validity == cmd.validity:
             return saga, []
         record = changed_record(current, status=CredentialStatus.UPDATING, sequence=cmd.sequence,
-                                requested_validity=cmd.validity, cause=cmd.cause, attempts=0)
+                                requested_validity=cmd.validity, cause=cmd.cause, attempts=0,
+                                requested_at=cmd.requested_at)
         return _with(saga, record), [VendorCall(action=LockAction.UPDATE, record=record)]
     return _revoke(saga, cmd, current)
 
@@ -125,7 +126,7 @@ def _issue(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) -
         stay=cmd.stay, sequence=cmd.sequence, idempotency_key=f"{saga.lock.key}|{cmd.stay}|{cmd.sequence}",
         status=CredentialStatus.ISSUING, kind=cmd.kind, validity=cmd.validity, guest_ref=cmd.guest_ref,
         mobile_account=cmd.mobile_account, cause=cmd.cause, notify=cmd.notify,
-        fallback=None if cmd.stay.startswith("master:") else cmd.lock.offline_fallback,
+        fallback=None if cmd.stay.startswith("master:") else cmd.lock.offline_fallback, requested_at=cmd.requested_at,
     )
     # A replayed command (``lis dlq replay``, ``lis audit-stream``) may follow an attempt that reached the lock:
     # it looks there first, by the label its idempotency key gives.
@@ -142,7 +143,7 @@ def _revoke(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) 
     if current.status is CredentialStatus.REVOKED:
         return _with(saga, changed_record(current, sequence=cmd.sequence, notify=cmd.notify)), []
     record = changed_record(current, status=CredentialStatus.REVOKING, sequence=cmd.sequence,
-                            cause=cmd.cause, attempts=0, notify=cmd.notify)
+                            cause=cmd.cause, attempts=0, notify=cmd.notify, requested_at=cmd.requested_at)
     # An issue settled as failed may have landed all the same (its answer lost): look on the lock, revoke it there.
     reconcile = current.status is CredentialStatus.ISSUE_FAILED
     return _with(saga, record), [VendorCall(action=LockAction.REVOKE, record=record, reconcile=reconcile)]
@@ -272,7 +273,7 @@ def _event(lock: LockRef, record: CredentialRecord, outcome: VendorOutcome, even
         stay=record.stay, guest_ref=record.guest_ref, credential_ref=record.vendor_ref, validity=record.validity,
         cause=record.cause if outcome.ok else f"{record.cause}: {outcome.error_cause}",
         detail=detail or outcome.detail, offline=record.offline, sealed_code=record.sealed_code,
-        occurred_at=now,
+        requested_at=record.requested_at, occurred_at=now,
     )
 
 

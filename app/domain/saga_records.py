@@ -49,6 +49,7 @@ class CredentialRecord(Frozen):
     delay_noted: bool = False  # the wait beyond the fallback's patience was announced (key.issue_delayed)
     offline: bool = False  # the credential is an offline passcode (its window rounded to whole hours)
     sealed_code: str | None = None  # an offline passcode's digits (the vendor chose them), sealed for the stay
+    requested_at: datetime | None = None  # when the PMS event behind the step in flight reached the service
 
     @property
     def label(self) -> str:
@@ -76,6 +77,7 @@ class RecordChanges(TypedDict, total=False):
     delay_noted: bool
     offline: bool
     sealed_code: str | None
+    requested_at: datetime | None
 
 
 def changed_record(record: CredentialRecord, **changes: Unpack[RecordChanges]) -> CredentialRecord:

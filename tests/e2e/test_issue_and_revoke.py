@@ -68,6 +68,9 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
         issued_metric = (f'lis_lock_events_total{{tenant="{pipeline.tenant}",type="key.issued",vendor="ttlock"}} '
                          f"{float(ROOMS)}")
         assert issued_metric in metrics, [line for line in metrics.splitlines() if "lis_lock_events" in line]
+        latencies = (f'lis_pms_to_lock_event_seconds_count{{tenant="{pipeline.tenant}",type="key.issued"}} '
+                     f"{float(ROOMS)}")
+        assert latencies in metrics, "each key's latency from its PMS event is observed once"
         assert (await worker.get("/ops/breakers")).json() == {f"{pipeline.tenant}/ttlock": "closed"}
 
     dead = await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= len(MALFORMED), timeout_s=30)

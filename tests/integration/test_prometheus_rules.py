@@ -19,7 +19,7 @@ from app.ingress.guards import IngressMetrics
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "observability" / "prometheus" / "rules.yml"
 TESTS = ROOT / "observability" / "prometheus" / "tests.yml"
-SUFFIXES = {"counter": ["_total"], "gauge": [""], "histogram": ["_bucket", "_sum", "_count"], "summary": ["_sum",
+SUFFIXES = {"counter": ["_total"], "gauge": [""], "histogram": ["", "_bucket", "_sum", "_count"], "summary": ["_sum",
             "_count"]}
 
 
