@@ -4,14 +4,23 @@ beside one is still found."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
+import string
 import subprocess
 from pathlib import Path
 
 from app.devstack.scanners import gitleaks_bin
 
 ROOT = Path(__file__).resolve().parents[2]
-PLANTED = 'aws_key = "AKIAZ7Q3XN4P5RJWT6YB"\naws_secret = "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"\n'
+
+
+def planted() -> str:
+    """A fresh AWS-shaped key pair, made at run time so that no key is ever in this file (or its history)."""
+    alphabet = string.ascii_uppercase + "234567"
+    key = "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+    secret = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
+    return f'aws_key = "{key}"\naws_secret = "{secret}"\n'
 
 
 def scan(repo: Path, *mode: str) -> subprocess.CompletedProcess[str]:
@@ -41,6 +50,6 @@ def test_the_repository_and_its_history_are_clean() -> None:
 def test_a_planted_key_fails_the_scan_even_beside_an_allowed_test_vector(tmp_path: Path) -> None:
     vector = 'VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"\n'
     assert scan(repository(tmp_path / "a", {"vectors.py": vector})).returncode == 0, "the public vector is allowed"
-    found = scan(repository(tmp_path / "b", {"vectors.py": vector + PLANTED}))
+    found = scan(repository(tmp_path / "b", {"vectors.py": vector + planted()}))
     assert found.returncode == 1, found.stdout + found.stderr
     assert "leaks found" in found.stderr + found.stdout
