@@ -1,9 +1,12 @@
 """lock_audit and lock_audit_nodes are append-only in the database itself: the application role lacks the
-privileges, and a trigger refuses every role, the tables' owner included, until a superuser disables it."""
+privileges, a trigger refuses every role, the tables' owner included, and only a superuser can disable it: the
+owner is a role nobody logs in as, so neither the application role nor a migration login role that owns every other
+table can."""
 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -61,15 +64,18 @@ async def test_the_application_role_has_no_privilege_to_change_a_row(stack: Stac
 @pytest.mark.parametrize("change", CHANGES)
 async def test_the_owner_is_refused_by_the_trigger(stack: Stack, tenant: str, table: str, change: str,
                                                    replica: bool) -> None:
-    admin = await asyncpg.connect(stack.admin_database_url)  # the migrating role: the tables' owner
+    admin = await asyncpg.connect(stack.admin_database_url)
     try:
-        assert await admin.fetchval("SELECT tableowner = current_user FROM pg_tables WHERE tablename = $1", table)
+        assert await admin.fetchval("SELECT tableowner FROM pg_tables WHERE tablename = $1", table) == "lis_audit_owner"
         before = await count_rows(admin, tenant)
         statement = CHANGES[change].format(table=table)
         if replica:  # replication mode skips ordinary triggers; this one is enabled ALWAYS
             await admin.execute("SET session_replication_role = replica")
+        await admin.execute("SET ROLE lis_audit_owner")  # act as the owner (no one can log in as it)
+        await admin.execute("SELECT set_config('app.tenant_id', $1, false)", tenant)  # the owner is under RLS too
         with pytest.raises(asyncpg.RaiseError, match=f"{change} on {table} refused: the audit log is append-only"):
             await admin.execute(statement, *([tenant] if "$1" in statement else []))
+        await admin.execute("RESET ROLE")
         assert await count_rows(admin, tenant) == before
     finally:
         await admin.close()
@@ -90,6 +96,38 @@ async def test_only_a_superuser_who_disables_the_trigger_can_change_a_row(stack:
                                        "lock_audit_append_only")
         assert enabled == "A"  # ALWAYS
     finally:
+        await admin.close()
+
+
+async def test_a_migration_role_that_owns_every_other_table_cannot_disable_the_audit_triggers(stack: Stack) -> None:
+    admin = await asyncpg.connect(stack.admin_database_url)
+    name, password = f"migrator_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    try:
+        assert not await admin.fetchval("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'lis_audit_owner'")
+        await admin.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER PASSWORD '{password}'")
+        # What the migration role is where it is not a superuser (a managed database): the owner of the schema's
+        # other tables. Lent, and handed back below, so the shared test database is unchanged afterwards.
+        others = [r["tablename"] for r in await admin.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")]
+        for table in others:
+            await admin.execute(f"ALTER TABLE {table} OWNER TO {name}")
+        parts = urlsplit(stack.admin_database_url)
+        migrator = await asyncpg.connect(urlunsplit(parts._replace(
+            netloc=f"{name}:{password}@{parts.hostname}:{parts.port}")))
+        try:
+            for table in TABLES:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError, match="must be owner"):
+                    await migrator.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await migrator.execute(f"ALTER TABLE {table} OWNER TO {name}")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await migrator.execute("SET ROLE lis_audit_owner")
+        finally:
+            await migrator.close()
+            for table in others:
+                await admin.execute(f"ALTER TABLE {table} OWNER TO current_user")
+    finally:
+        await admin.execute(f"DROP ROLE IF EXISTS {name}")
         await admin.close()
 
 
