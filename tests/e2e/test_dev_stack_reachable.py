@@ -48,6 +48,10 @@ def test_dlq_audit_and_master_key_commands_reach_a_kept_dev_stack_without_any_se
     try:
         wait_for(output, "the dev stack keeps running", dev, timeout_s=300)
         assert json.loads(state.read_text())["pid"] == dev.pid
+        terminal = output.read_text()
+        noise = [line for line in terminal.splitlines()
+                 if re.search(r"Traceback|Warning|WARNING|ERROR|retrying|Unclosed", line)]
+        assert not noise, f"lis dev's terminal shows library noise: {noise[:5]}"
         assert "SLIs from Prometheus (http://127.0.0.1:" in output.read_text(), "the day's SLIs, read back"
 
         exports = lis(env, "dev", "env")
