@@ -14,21 +14,22 @@ from adapters.wiegand.client import WiegandClient, WiegandConfig
 from app.domain.credential import Vendor
 from app.domain.errors import Unauthorized, Unsupported
 from app.domain.lock_port import LockPort
-from app.security.envelope import KeyStore
+from app.security.envelope import KeyPurpose, KeyStore
 
 # Each vendor's account configuration model: what a directory file's vendor_accounts entry holds.
 CONFIG_MODELS: dict[Vendor, type[BaseModel]] = {
     Vendor.TTLOCK: TTLockConfig, Vendor.SALTO: SaltoConfig, Vendor.WIEGAND: WiegandConfig}
 
 
-def build_port(vendor: Vendor, config: dict[str, Any]) -> LockPort:
-    """The adapter for ``vendor`` configured by ``config`` (the account's decrypted settings)."""
+def build_port(vendor: Vendor, config: dict[str, Any], *, card_key: bytes) -> LockPort:
+    """The adapter for ``vendor`` configured by ``config`` (the account's decrypted settings); ``card_key`` is the
+    tenant's card-token key (a Wiegand card's ref is a token made with it)."""
     if vendor is Vendor.TTLOCK:
         return TTLockClient(TTLockConfig.model_validate(config))
     if vendor is Vendor.SALTO:
         return SaltoClient(SaltoConfig.model_validate(config))
     if vendor is Vendor.WIEGAND:
-        return WiegandClient(WiegandConfig.model_validate(config))
+        return WiegandClient(WiegandConfig.model_validate(config), card_key=card_key)
     raise Unsupported(f"no adapter for vendor {vendor}")
 
 
@@ -46,7 +47,8 @@ class VendorPorts:
             config = await load_vendor_account(self._pool, self._keys, tenant, property_id, vendor.value)
             if config is None:
                 raise Unauthorized(f"no {vendor} account configured for {tenant}/{property_id}")
-            self._ports[key] = build_port(vendor, config)
+            self._ports[key] = build_port(vendor, config,
+                                          card_key=self._keys.purpose_key(tenant, KeyPurpose.CARD_TOKEN))
         return self._ports[key]
 
     async def aclose(self) -> None:

@@ -72,8 +72,10 @@ class EncodedCard:
 class WiegandClient:
     """LockPort for Generic Wiegand card encoders."""
 
-    def __init__(self, config: WiegandConfig, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: WiegandConfig, *, card_key: bytes, clock: Callable[[], float] = time.time) -> None:
+        """``card_key``: the tenant's card-token key (``KeyPurpose.CARD_TOKEN``), which makes and opens the refs."""
         self._config = config
+        self._refs = mapping.CardRefs(card_key)
         self._clock = clock
         self._links = {
             name: EncoderLink(port, timeout_s=config.timeout_s, baudrate=config.baudrate)
@@ -99,7 +101,7 @@ class WiegandClient:
         facility = self._config.facility_code
         link = self._link(request.lock)
         issued = IssuedCredential(
-            vendor_ref=mapping.encode_ref(facility, card),
+            vendor_ref=self._refs.encode(facility, card),
             kind=CredentialKind.CARD,
             label=label,
             validity=request.validity,
@@ -126,7 +128,7 @@ class WiegandClient:
     async def revoke(self, lock: LockRef, vendor_ref: str) -> None:
         """Blocklist the card. It keeps opening the lock until a later card carries the blocklist there, or it
         expires: the lock is offline (``remote_revoke=False``)."""
-        facility, card = _decode(vendor_ref)
+        facility, card = self._card_of(vendor_ref)
         await self._link(lock).exchange("BL", mapping.to_hex6(facility, card))
         log.warning(
             "card %s blocklisted; lock %s refuses it only after a newer card was used there, or when it expires",
@@ -185,6 +187,12 @@ class WiegandClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def _card_of(self, vendor_ref: str) -> tuple[int, int]:
+        try:
+            return self._refs.decode(vendor_ref)
+        except ValueError as err:
+            raise InvalidRequest(str(err)) from err
+
     def _link(self, lock: LockRef) -> EncoderLink:
         link = self._links.get(lock.gateway_id or "")
         if link is None:
@@ -198,15 +206,8 @@ class WiegandClient:
             reply = await link.exchange("LS", zone, str(len(found)))
             try:
                 total, entries = int(reply[0]), [e for e in reply[1].split(";") if e]
-                found += [mapping.credential_from_journal(entry) for entry in entries]
+                found += [mapping.credential_from_journal(entry, self._refs) for entry in entries]
             except (IndexError, ValueError) as err:
                 raise VendorUnavailable(f"encoder on {link.port} answered an unreadable journal") from err
             if len(found) >= total or not entries:
                 return found
-
-
-def _decode(vendor_ref: str) -> tuple[int, int]:
-    try:
-        return mapping.decode_ref(vendor_ref)
-    except ValueError as err:
-        raise InvalidRequest(str(err)) from err

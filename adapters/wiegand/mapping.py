@@ -1,4 +1,4 @@
-"""Pure conversions for Generic Wiegand cards: H10301 bits with parity, the encoder's time format, vendor refs.
+"""Conversions for Generic Wiegand cards: H10301 bits with parity, the encoder's time format, vendor refs.
 
 H10301 (26 bits, transmitted first to last): bit 0 is even parity over bits 1-12, bits 1-8 the facility code
 (0-255), bits 9-24 the card number (0-65535), bit 25 odd parity over bits 13-24. As an integer the first bit
@@ -7,15 +7,21 @@ transmitted is the most significant. The serial converter carries only the 24 da
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from app.domain.credential import CredentialKind, IssuedCredential, Validity
 
 FACILITY_MAX = 0xFF
 CARD_MAX = 0xFFFF
 WIRE_TIME_FORMAT = "%y%m%d%H%M%S"  # the encoder keeps UTC, like the locks' clocks: no zone, no DST
-_REF = re.compile(r"h10301:([0-9]{1,3}):([0-9]{1,5})")
+_REF_PREFIX = "h10301t:"
+_LEGACY_REF = re.compile(r"h10301:([0-9]{1,3}):([0-9]{1,5})")
+_REF_CONTEXT = b"lis-wiegand-card-ref-v1"
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,32}")  # labels and zone names travel inside frames
 _DIGITS = re.compile(r"[0-9]{1,5}")
 
@@ -91,20 +97,36 @@ def validity_to_wire(validity: Validity) -> tuple[str, str]:
     return to_wire_time(validity.starts_at), to_wire_time(validity.ends_at)
 
 
-def encode_ref(facility: int, card: int) -> str:
-    """A vendor_ref such as ``h10301:42:4711``: the card is its own identity."""
-    data_bits(facility, card)
-    return f"h10301:{facility}:{card}"
+class CardRefs:
+    """The vendor_ref of a card, without its number in it: AES-SIV of ``facility:card`` under the tenant's card-token
+    key. Deterministic (one card, one ref: a listing's refs match the sagas'), opened only with the key (a revoke
+    blocklists the card by its number), so events, audit records, ops views and logs carry a token, never a card."""
 
+    def __init__(self, key: bytes) -> None:
+        self._siv = AESSIV(key)
 
-def decode_ref(vendor_ref: str) -> tuple[int, int]:
-    """Facility code and card number of a vendor_ref; ValueError if it was not made by :func:`encode_ref`."""
-    match = _REF.fullmatch(vendor_ref)
-    if match is None:
-        raise ValueError(f"not a Wiegand vendor_ref: {vendor_ref!r}")
-    facility, card = int(match[1]), int(match[2])
-    data_bits(facility, card)
-    return facility, card
+    def encode(self, facility: int, card: int) -> str:
+        data_bits(facility, card)
+        sealed = self._siv.encrypt(f"{facility}:{card}".encode(), [_REF_CONTEXT])
+        return _REF_PREFIX + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+
+    def decode(self, vendor_ref: str) -> tuple[int, int]:
+        """Facility code and card number of a ref this key made (or of a plain ``h10301:F:C`` ref that records
+        written before the tokens still hold: their revokes must still blocklist the card); ValueError otherwise."""
+        if (legacy := _LEGACY_REF.fullmatch(vendor_ref)) is not None:
+            facility, card = int(legacy[1]), int(legacy[2])
+            data_bits(facility, card)
+            return facility, card
+        if not vendor_ref.startswith(_REF_PREFIX):
+            raise ValueError("not a Wiegand vendor_ref")
+        token = vendor_ref.removeprefix(_REF_PREFIX)
+        try:
+            plain = self._siv.decrypt(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)), [_REF_CONTEXT])
+        except (InvalidTag, ValueError) as err:
+            raise ValueError("a Wiegand vendor_ref this tenant's key did not make") from err
+        facility, card = (int(part) for part in plain.decode().split(":"))
+        data_bits(facility, card)
+        return facility, card
 
 
 def card_number(secret: str | None) -> int:
@@ -121,12 +143,12 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
-def credential_from_journal(entry: str) -> IssuedCredential:
+def credential_from_journal(entry: str, refs: CardRefs) -> IssuedCredential:
     """One ``LS`` journal entry (``<data6>,<from>,<until>,<label>``) as a canonical credential."""
     data, start, end, label = entry.split(",")
     facility, card = split_data(int(data, 16))
     return IssuedCredential(
-        vendor_ref=encode_ref(facility, card),
+        vendor_ref=refs.encode(facility, card),
         kind=CredentialKind.CARD,
         label=label,
         validity=Validity(starts_at=from_wire_time(start), ends_at=from_wire_time(end)),

@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from adapters.wiegand.client import WiegandClient, WiegandConfig
-from adapters.wiegand.mapping import ParityError, decode_h10301, encode_ref, split_data
+from adapters.wiegand.mapping import CardRefs, ParityError, decode_h10301, split_data
 from adapters.wiegand.sandbox import WiegandSandbox
 from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity, Vendor, credential_label
 from app.domain.errors import LockError
@@ -45,7 +45,9 @@ async def run_checklist(
     port: str, *, zone: str, facility: int, first_card: int, unplug: Step, replug: Step, timeout_s: float = 3.0
 ) -> list[Check]:
     """Run every check against the encoder on ``port``; a failed check is reported, and the later ones still run."""
-    client = WiegandClient(WiegandConfig(encoders={"hil": port}, facility_code=facility, timeout_s=timeout_s))
+    card_key = secrets.token_bytes(32)  # a bench run's own card-token key: its refs mean nothing elsewhere
+    client = WiegandClient(WiegandConfig(encoders={"hil": port}, facility_code=facility, timeout_s=timeout_s),
+                           card_key=card_key)
     lock = LockRef(
         tenant="hil",
         region="bench",
@@ -107,7 +109,7 @@ async def run_checklist(
         return f"{window.starts_at.isoformat()} .. {window.ends_at.isoformat()}"
 
     async def blocklist() -> str:
-        await client.revoke(lock, encode_ref(facility, first))
+        await client.revoke(lock, CardRefs(card_key).encode(facility, first))
         follower = next(cards)
         await client.issue(issue_request(follower))
         carried = [split_data(data) for data in (await client.read_back(lock)).blocklist]

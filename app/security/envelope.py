@@ -34,6 +34,7 @@ class KeyPurpose(StrEnum):
     GUEST_PSEUDONYM = "guest-pseudonym"  # guest ids -> stable pseudonyms
     PIN = "pin"  # idempotency keys -> passcodes
     WEBHOOK_ID = "webhook-id"  # unsigned callbacks -> replay ids
+    CARD_TOKEN = "card-token"  # card numbers -> the tokens that stand for them outside the vendor call
 
 
 class KeyStore(Protocol):

@@ -43,6 +43,8 @@ def _read(cards: list[dict[str, Any]]) -> list[SandboxCredential]:
 def _zone(zone: str, encoder: str | None) -> LockRef:
     return lock_ref(Vendor.WIEGAND, zone, encoder)
 
+CARD_KEY = b"c" * 32  # the contract suite's card-token key
+
 
 @asynccontextmanager
 async def wiegand_harness() -> AsyncIterator[VendorHarness]:
@@ -60,7 +62,8 @@ async def wiegand_harness() -> AsyncIterator[VendorHarness]:
                     "timeout_s": 1.0,
                 }
                 config = WiegandConfig.model_validate(settings | overrides)
-                client = WiegandClient(config) if clock is None else WiegandClient(config, clock=clock)
+                client = (WiegandClient(config, card_key=CARD_KEY) if clock is None
+                          else WiegandClient(config, card_key=CARD_KEY, clock=clock))
                 opened.append(client)
                 return client
 

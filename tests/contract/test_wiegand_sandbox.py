@@ -32,14 +32,15 @@ async def wiegand() -> AsyncIterator[VendorHarness]:
 async def test_a_card_encoded_after_a_revoke_carries_the_blocklist_to_the_locks(wiegand: VendorHarness) -> None:
     port, lock = wiegand.port, wiegand.lock(0)
     assert isinstance(port, WiegandClient)
-    revoked = await port.issue(issue_request(wiegand, CredentialKind.CARD, lock))
+    request = issue_request(wiegand, CredentialKind.CARD, lock)
+    revoked = await port.issue(request)
     await port.revoke(lock, revoked.vendor_ref)
 
     follower = await port.issue(issue_request(wiegand, CredentialKind.CARD, lock))
 
     card = await port.read_back(lock)
     assert card.label == follower.label
-    assert card.blocklist == (int(to_hex6(FACILITY, int(revoked.vendor_ref.rsplit(":", 1)[1])), 16),)
+    assert card.blocklist == (int(to_hex6(FACILITY, int(request.secret or "")), 16),)
 
 
 async def test_a_live_card_number_is_refused_again_even_for_another_zone(wiegand: VendorHarness) -> None:

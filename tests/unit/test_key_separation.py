@@ -1,10 +1,11 @@
-"""Key separation: wrapping, guest pseudonyms, PINs and webhook ids each have their own key, so each purpose's output
-changes when only its own key does, and the KEK is used for nothing but wrapping."""
+"""Key separation: wrapping, guest pseudonyms, PINs, webhook ids and card tokens each have their own key, so each
+purpose's output changes when only its own key does, and the KEK is used for nothing but wrapping."""
 
 from __future__ import annotations
 
 import pytest
 
+from adapters.wiegand.mapping import CardRefs
 from app.security.envelope import KeyPurpose, LocalKeyStore, open_sealed, seal
 from app.security.pseudonym import guest_ref, passcode_for, webhook_ref
 
@@ -30,6 +31,7 @@ def outputs(keys: LocalKeyStore) -> dict[str, str]:
         KeyPurpose.GUEST_PSEUDONYM: guest_ref(keys, "t1", "guest-42"),
         KeyPurpose.PIN: passcode_for(keys, "t1", "t1/eu-west/door-1|t1/p1/R1|1"),
         KeyPurpose.WEBHOOK_ID: webhook_ref(keys, "t1", "123|4:1700000000:1::482913"),
+        KeyPurpose.CARD_TOKEN: CardRefs(keys.purpose_key("t1", KeyPurpose.CARD_TOKEN)).encode(42, 4711),
     }
 
 

@@ -84,11 +84,16 @@ def test_naive_times_and_years_beyond_two_digits_are_refused(moment: datetime) -
         mapping.to_wire_time(moment)
 
 
-@pytest.mark.parametrize("ref", ["h10301:42", "h10301:256:1", "h10301:1:65536", "passcode:1", "h10301:1:x"])
-def test_only_refs_made_by_encode_ref_decode(ref: str) -> None:
-    assert mapping.decode_ref(mapping.encode_ref(42, 4711)) == (42, 4711)
+REFS = mapping.CardRefs(b"c" * 32)
+
+
+@pytest.mark.parametrize("ref", ["h10301:42", "h10301:256:1", "h10301t:", "h10301t:AAAA", "passcode:1",
+                                 mapping.CardRefs(b"x" * 32).encode(42, 4711)])
+def test_only_refs_made_with_the_tenants_key_decode(ref: str) -> None:
+    assert REFS.decode(REFS.encode(42, 4711)) == (42, 4711)
+    assert REFS.decode("h10301:42:4711") == (42, 4711), "a record from before the tokens can still be revoked"
     with pytest.raises(ValueError, match=r"Wiegand vendor_ref|outside"):
-        mapping.decode_ref(ref)
+        REFS.decode(ref)
 
 
 @pytest.mark.parametrize("secret", [None, "", "65536", "-1", "12a", "1" * 6])
@@ -98,9 +103,10 @@ def test_a_card_number_outside_0_to_65535_is_refused(secret: str | None) -> None
 
 
 def test_a_journal_entry_becomes_a_canonical_card_credential() -> None:
-    credential = mapping.credential_from_journal("2A1267,310328140017,310402090043,lis-0123456789abcdef")
+    credential = mapping.credential_from_journal("2A1267,310328140017,310402090043,lis-0123456789abcdef", REFS)
 
-    assert credential.vendor_ref == "h10301:42:4711"
+    assert credential.vendor_ref == REFS.encode(42, 4711)
+    assert "4711" not in credential.vendor_ref, "the ref is a token, not the card number"
     assert credential.label == "lis-0123456789abcdef"
     assert credential.validity is not None
     assert credential.validity.starts_at == datetime(2031, 3, 28, 15, 0, 17, tzinfo=BERLIN)
@@ -181,3 +187,9 @@ def test_encoder_error_codes_map_to_the_canonical_tree(code: str, expected: type
     error = errors.translate(code, "text")
     assert type(error) is expected
     assert error.vendor_code == code
+
+
+def test_a_card_ref_is_the_same_token_for_the_same_card_and_tells_nothing_without_the_key() -> None:
+    assert REFS.encode(42, 4711) == REFS.encode(42, 4711)
+    assert REFS.encode(42, 4711) != REFS.encode(42, 4712)
+    assert REFS.encode(42, 4711) != mapping.CardRefs(b"d" * 32).encode(42, 4711), "another tenant, another token"
