@@ -29,7 +29,7 @@ from app.directory_load import load_directory
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.reservation import ReservationEvent
 from app.domain.stay_times import PropertyTimes
-from app.infra.ports import free_port
+from app.infra.ports import free_ports
 from app.infra.topics import PMS_MAX_RECORD_BYTES
 from tests.pipeline_vendors import VendorSide
 
@@ -124,7 +124,7 @@ class Pipeline(VendorSide):
     def start_worker(self, data_dir: str = "") -> subprocess.Popen[bytes]:
         """A worker of the pipeline's group; a second one alive beside it needs a ``data_dir`` name of its own (its
         RocksDB tables), a restarted one takes over the default's."""
-        self.web_port, self.metrics_port = free_port(), free_port()
+        self.web_port, self.metrics_port = free_ports(2)
         env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(self.web_port),
                              LIS_METRICS_PORT=str(self.metrics_port),
                              LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / f"{self.tenant}{data_dir}"),

@@ -26,7 +26,7 @@ from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step_lock_saga
 from app.domain.ops_access import OpsRole
 from app.domain.stay import Stay, step_stay
-from app.infra.ports import free_port
+from app.infra.ports import free_ports
 
 TENANT, REGION, PROPERTY = "demo-hotels", "eu-west", "berlin-mitte"
 TIME_ZONE = "Europe/Berlin"
@@ -101,7 +101,7 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         await load_directory(stack.database_url, path, stack.keys)
         path.unlink()  # it held the sandbox accounts' secrets; the sealed copies are in PostgreSQL
         await stack.ensure_topics()
-        worker_port, metrics_port = free_port(), free_port()
+        worker_port, metrics_port = free_ports(2)
         stack.spawn(["worker"], log_name="worker",
                     env=stack.env(LIS_WEB_PORT=str(worker_port), LIS_METRICS_PORT=str(metrics_port)))
         urls["ops"] = f"http://127.0.0.1:{worker_port}/ops/"

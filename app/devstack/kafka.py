@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.infra.ports import cache_dir, cached_install, free_port, wait_for_port
+from app.infra.ports import cache_dir, cached_install, free_ports, wait_for_port
 
 KAFKA_VERSION = "3.9.1"
 SCALA_VERSION = "2.13"
@@ -86,7 +86,8 @@ class KafkaCluster:
         root = root or Path(tempfile.mkdtemp(prefix="lis-kafka-"))
         root.mkdir(parents=True, exist_ok=True)
         cluster = cls(root=root, libs=libs)
-        nodes = [(i + 1, free_port(), free_port()) for i in range(brokers)]
+        ports = free_ports(2 * brokers)
+        nodes = [(i + 1, ports[2 * i], ports[2 * i + 1]) for i in range(brokers)]
         voters = ",".join(f"{n}@127.0.0.1:{c}" for n, _, c in nodes)
         replication = min(3, brokers)
         cluster_id = cls._java(libs, "kafka.tools.StorageTool", "random-uuid").strip() or uuid.uuid4().hex[:22]
