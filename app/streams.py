@@ -21,6 +21,7 @@ app = faust.App(
     topic_partitions=settings.partitions,
     topic_replication_factor=settings.replication,
     web_host=settings.web_host,
+    web_bind=settings.web_host,  # Faust binds 0.0.0.0 unless told: the ops API listens where it is configured
     web_port=settings.web_port,
     canonical_url=settings.canonical_url,
     autodiscover=False,
