@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
-	@mkdir -p $(XDG_RUNTIME_DIR)
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(BIN)/python -c "from app.devstack.kafka import kafka_libs; print('kafka jars:', kafka_libs())"
 	$(BIN)/python -c "from app.devstack.prometheus import prometheus_bin; print('promtool:', prometheus_bin())"
 	$(BIN)/python -c "from app.devstack.node_tools import redocly_bin; print('redocly:', redocly_bin())"

@@ -242,9 +242,12 @@ def main() -> None:
     """`lis`: known service failures become one line and an exit code (app/cli/errors.py); `--debug` or
     `LIS_DEBUG=1` shows the traceback."""
     import sys
+    import warnings
 
     from app.cli.errors import explain, quiet_shutdown
 
+    # platformdirs warns when XDG_RUNTIME_DIR is unset or not 0700 and falls back to /tmp: nothing for a user to do.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     debug = "--debug" in sys.argv or os.environ.get("LIS_DEBUG") == "1"
     if "--debug" in sys.argv:
         sys.argv.remove("--debug")
