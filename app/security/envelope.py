@@ -34,7 +34,7 @@ class KeyPurpose(StrEnum):
     GUEST_PSEUDONYM = "guest-pseudonym"  # guest ids -> stable pseudonyms
     PIN = "pin"  # idempotency keys -> passcodes
     WEBHOOK_ID = "webhook-id"  # unsigned callbacks -> replay ids
-    CARD_TOKEN = "card-token"  # card numbers -> the tokens that stand for them outside the vendor call
+    CARD_TOKEN = "card-token"  # card numbers -> the tokens standing for them (a name)  # nosec B105
 
 
 class KeyStore(Protocol):
