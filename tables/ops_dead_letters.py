@@ -15,9 +15,7 @@ from app.dlq import Letter, read_letters, replay
 from app.domain.ops_access import OpsAction
 from app.settings import settings
 from app.streams import app
-from tables.ops_guard import OpsRequest, key_parts, ops_view, tenant_scope
-
-PAGE_MAX = 500
+from tables.ops_guard import OpsRequest, bad_page, key_parts, ops_view, page_of, tenant_scope
 
 
 def tenant_letters(letters: list[Letter], tenant: str) -> list[Letter]:
@@ -37,12 +35,10 @@ class DeadLetters(View):
 
     @ops_view("dead-letters", tenant_scope)
     async def get(self, request: Request, ops: OpsRequest) -> Response:
-        try:
-            offset, limit = int(request.query.get("offset", 0)), int(request.query.get("limit", 100))
-        except ValueError:
-            offset, limit = -1, 0
-        if offset < 0 or not 1 <= limit <= PAGE_MAX:
-            return self.json({"reason": "bad_page", "detail": f"offset >= 0, 1 <= limit <= {PAGE_MAX}"}, status=400)
+        page = page_of(request)
+        if page is None:
+            return bad_page(self)
+        offset, limit = page
         (tenant,) = key_parts(ops.key, 1)
         letters = tenant_letters(await read_letters(settings.kafka_bootstrap_servers, timeout_s=10), tenant)
         return self.json({"key": ops.key, "total": len(letters), "offset": offset, "limit": limit,

@@ -152,17 +152,37 @@ def owner_of(table: TableT[str, bytes], key: str) -> URL:
 
 async def forward(web: View, request: Request, owner: URL) -> Response:
     """Ask the owner the same question with the same headers (it verifies the token again) and relay its answer."""
-    url = request.url.with_host(owner.host or "127.0.0.1").with_port(owner.port)
-    async with app.http_client.get(url, headers={"Authorization": request.headers.get("Authorization", "")}) as got:
-        return web.text(await got.text(), content_type=got.content_type, status=got.status)
+    status, content_type, text = await _ask(owner.with_path(request.url.path), dict(request.query), request)
+    return web.text(text, content_type=content_type, status=status)
 
 
 async def ask_owner(owner: URL, path: str, params: dict[str, str], request: Request) -> dict[str, Any] | None:
     """Another worker's answer to the same caller (its token goes along, so the owner checks and audits it too);
     None unless it answered 200."""
+    status, _, text = await _ask(owner.with_path(path), params, request)
+    return json.loads(text) if status == 200 else None
+
+
+async def _ask(url: URL, params: dict[str, str], request: Request) -> tuple[int, str, str]:
     headers = {"Authorization": request.headers.get("Authorization", "")}
-    async with app.http_client.get(owner.with_path(path), params=params, headers=headers) as response:
-        return await response.json() if response.status == 200 else None
+    async with app.http_client.get(url, params=params, headers=headers) as got:
+        return got.status, got.content_type, await got.text()
+
+
+PAGE_MAX = 500
+
+
+def page_of(request: Request) -> tuple[int, int] | None:
+    """``offset`` and ``limit`` (1..500, default 100); None when they are not whole numbers in range."""
+    try:
+        offset, limit = int(request.query.get("offset", 0)), int(request.query.get("limit", 100))
+    except ValueError:
+        return None
+    return (offset, limit) if offset >= 0 and 1 <= limit <= PAGE_MAX else None
+
+
+def bad_page(web: View) -> Response:
+    return web.json({"reason": "bad_page", "detail": f"offset >= 0, 1 <= limit <= {PAGE_MAX}"}, status=400)
 
 
 async def _audit(view: str, key: str, principal: OpsPrincipal | None, outcome: str, reason: str) -> None:

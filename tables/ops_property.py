@@ -21,13 +21,23 @@ from app.runtime import runtime
 from app.settings import settings
 from app.streams import app
 from tables.master_keys import master_keys, masters_answer
-from tables.ops_guard import OpsRequest, ask_owner, here, key_parts, ops_view, owner_of, property_scope
+from tables.ops_dead_letters import listed
+from tables.ops_guard import (
+    OpsRequest,
+    ask_owner,
+    bad_page,
+    here,
+    key_parts,
+    ops_view,
+    owner_of,
+    page_of,
+    property_scope,
+)
 from tables.ops_views import lock_answer
 from tables.sagas import lock_sagas
 
 LIVE = {CredentialStatus.ISSUED, CredentialStatus.UPDATING, CredentialStatus.REVOKING}
 FAILED = {CredentialStatus.ISSUE_FAILED, CredentialStatus.REVOKE_FAILED}
-PAGE_MAX = 500
 
 
 @app.page("/ops/properties")
@@ -36,9 +46,9 @@ async def property_view(web: View, request: Request, ops: OpsRequest) -> Respons
     """``GET /ops/properties?key=tenant/property[&offset=N&limit=N]``: the property summary and a page of its locks
     (``part=local``: only this worker's share of the locks, for the worker gathering the summary)."""
     tenant, property_id = key_parts(ops.key, 2)
-    page = _page(request)
+    page = page_of(request)
     if page is None:
-        return web.json({"reason": "bad_page", "detail": f"offset >= 0, 1 <= limit <= {PAGE_MAX}"}, status=400)
+        return bad_page(web)
     directory = await (await runtime()).directory.property_directory(tenant, property_id)
     if directory is None:
         return web.json({"reason": "not_found"}, status=404)
@@ -97,15 +107,6 @@ async def dead_letters(directory: PropertyDirectory) -> list[dict[str, Any]]:
     stays = f"{directory.tenant}/{directory.property}/"
     locks = {directory.ref(lock).key for lock in directory.locks}
     letters = await read_letters(settings.kafka_bootstrap_servers, timeout_s=10)
-    return [{"position": letter.position, "source": letter.source_topic, "key": letter.key,
-             "failed_at": letter.record.failed_at.isoformat(), "reason": letter.reason.splitlines()[0][:200]}
-            for letter in letters if letter.key and (letter.key.startswith(stays) or letter.key in locks)]
+    return [listed(letter) for letter in letters
+            if letter.key and (letter.key.startswith(stays) or letter.key in locks)]
 
-
-def _page(request: Request) -> tuple[int, int] | None:
-    """``offset`` and ``limit`` (1..500, default 100); None when they are not whole numbers in range."""
-    try:
-        offset, limit = int(request.query.get("offset", 0)), int(request.query.get("limit", 100))
-    except ValueError:
-        return None
-    return (offset, limit) if offset >= 0 and 1 <= limit <= PAGE_MAX else None

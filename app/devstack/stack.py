@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -71,7 +72,7 @@ class Stack:
         env.update(extra)
         return env
 
-    @property
+    @functools.cached_property
     def ops_issuer(self) -> DevTokenIssuer:
         """The stack's local ops-token issuer; every worker started here verifies against its JWKS."""
         return DevTokenIssuer(self.root / "ops", issuer="lis-dev", audience="lis-ops")
