@@ -151,9 +151,13 @@ def _revoke(saga: LockSaga, cmd: LockCommand, current: CredentialRecord | None) 
 
 def _on_retry(saga: LockSaga, due: RetryDue) -> tuple[LockSaga, list[Output]]:
     current = saga.credentials.get(due.stay)
-    if (current is None or current.idempotency_key != due.idempotency_key or current.status not in IN_FLIGHT
-            or current.retry_at is None or current.retry_at != due.due_at):
-        return saga, []  # settled, superseded, or a duplicate tick
+    if current is None or current.idempotency_key != due.idempotency_key or current.status not in IN_FLIGHT:
+        return saga, []  # settled or superseded
+    if current.retry_at is not None and current.retry_at != due.due_at:
+        return saga, []  # a tick of an earlier schedule, or a duplicate one
+    # With no retry pending, the intent is in flight yet no step is carrying it out: every step ends with its call
+    # settled or rescheduled, so the step this tick started died mid-call (its intent was made durable, its outcome
+    # never written) and the tick is being delivered again. It must carry the call out again: nothing else would.
     record = changed_record(current, retry_at=None)
     # A retried call reconciles: the failed attempt (a timeout, say) may have reached the lock after all.
     return _with(saga, record), [VendorCall(action=IN_FLIGHT[current.status], record=record, reconcile=True)]

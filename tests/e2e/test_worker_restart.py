@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from tests.pipeline import Pipeline, distinct
 
@@ -50,3 +54,60 @@ async def test_worker_killed_mid_stream_neither_duplicates_nor_loses_a_credentia
     unrevoked = [lock_id for lock_id, creds in held.items() if creds]
     print(f"after the second kill: unrevoked={len(unrevoked)}")
     assert unrevoked == []
+
+
+ADD = "/v3/keyboardPwd/add"
+FAST_RETRIES = {"LIS_RETRY_BASE_S": "0.5", "LIS_RETRY_CAP_S": "1", "LIS_RETRY_SCAN_S": "0.2"}
+
+
+async def committed_commands(pipeline: Pipeline) -> int:
+    """How many ``lock.commands`` records the group has committed (summed over partitions)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=pipeline.stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(pipeline.app_id)
+    except KafkaError:  # the group's coordinator is still being elected
+        return 0
+    finally:
+        await admin.close()
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == pipeline.topic("lock.commands"))
+
+
+@pytest.mark.pipeline(rooms=1, vendor_timeout_s=60, worker_env=FAST_RETRIES)
+async def test_a_worker_killed_during_a_retried_call_still_revokes_the_checkout_queued_behind_it(
+        pipeline: Pipeline) -> None:
+    """The chaos run's unrevoked door, made to happen on purpose (issue 20): the issue's calls fail (502) and are
+    retried, the guest checks out meanwhile (the revoke waits behind the issue), the group commits past both
+    commands, then a retried call is applied at the vendor and the worker is SIGKILLed before its answer comes. Only
+    the re-delivered retry tick can finish the issue now: the next owner must carry it out again, adopt the passcode
+    and revoke it — judged on the sandbox, which must hold nothing."""
+    await pipeline.inject("http_5xx", only=ADD)
+    await pipeline.inject("executed_then_timeout", count=1, only=ADD, latencyMs=45_000)  # drawn once the 502s stop
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    stay = {"reservation": "R1", "occurred_at": datetime.now(UTC)}
+    await pipeline.publish([
+        pipeline.room_event(event_id="c1", type="reservation.confirmed", sequence=1, rooms=["101"], arrival=start,
+                            departure=start + timedelta(days=2), **stay),
+        pipeline.room_event(event_id="o1", type="reservation.checked_out", sequence=2, **stay)])
+    for _ in range(120):  # the issue, the revoke queued behind it and a retry tick are committed
+        if await committed_commands(pipeline) >= 3:
+            break
+        await asyncio.sleep(0.5)
+    else:
+        pytest.fail("the group never committed the commands")
+    async with httpx.AsyncClient(base_url=pipeline.sandbox_url) as http:
+        (await http.delete("/sandbox/faults", params={"mode": "http_5xx"})).raise_for_status()
+    for _ in range(300):  # a retried add has been applied; its answer is 45 s away
+        if any(entry["op"] == "issue" for entry in await pipeline.journal()):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the retried issue never reached the sandbox")
+    assert (await pipeline.sandbox_credentials())["door-1"], "the passcode is on the lock while its answer is lost"
+    pipeline.kill_worker(pipeline.workers[-1])
+    pipeline.start_worker()
+
+    events = await pipeline.read("lock.events", until=lambda rs: distinct(rs, "key.revoked"), timeout_s=120)
+    held = await pipeline.sandbox_credentials()
+    assert held["door-1"] == [], f"the departed guest's passcode is still on the lock: {held['door-1']}"
+    assert [e["stay"] for e in distinct(events, "key.revoked").values()] == [f"{pipeline.tenant}/p1/R1"]
