@@ -14,6 +14,8 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_random_exponen
 
 from app.domain.dead_letter import KEY_MAX_CHARS, encoded, letter_for
 from app.metrics import DEAD_LETTERS
+from app.schema_registry import header_refusal
+from app.settings import settings
 from app.streams import lock_dlq
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,14 @@ async def dead_letter(source_topic: str, key: str | None, value: bytes | None, r
 async def parse_or_dead_letter(schema: TypeAdapter[T] | type[Any], topic: TopicT, key: str | None,
                                value: bytes | None, what: str) -> T | None:
     """The message parsed with ``schema`` (a pydantic model or TypeAdapter), or None after dead-lettering it with the
-    validation errors as the reason."""
+    reason: a schema id in its header this worker cannot read, or the validation errors."""
     adapter = schema if isinstance(schema, TypeAdapter) else TypeAdapter(schema)
+    event = faust.current_event()
+    name = topic.get_topic_name()
+    refusal = header_refusal(event.headers if event is not None else None, name.removeprefix(settings.topic_prefix))
+    if refusal is not None:
+        await dead_letter(name, key, value, f"unreadable {what}: {refusal}")
+        return None
     try:
         parsed: T = adapter.validate_json(value or b"")
     except ValidationError as err:

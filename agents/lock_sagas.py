@@ -21,12 +21,11 @@ from app.domain.lock_event import LockCommand, LockEvent, LockEventType, RetryDu
 from app.domain.lock_saga import LockSaga, RetryPolicy, VendorCall, VendorOutcome
 from app.domain.master_shift import LockStepDone
 from app.domain.reconcile import ReconcileLock
-from app.domain.wire import wire
 from app.metrics import LOCK_EVENTS, OFFLINE_CODES, PMS_TO_LOCK_EVENT, RETRIES_SCHEDULED
 from app.runtime import Runtime, runtime
 from app.saga_handler import handle_lock_input
 from app.settings import settings
-from app.streams import app, lock_audit, lock_commands, lock_events, ops_commands, publish_acked
+from app.streams import app, lock_audit, lock_commands, lock_events, ops_commands, publish_acked, send_model
 from app.vendor_calls import failed_outcome
 from tables.sagas import read_lock_saga, write_lock_saga
 
@@ -82,10 +81,10 @@ class FaustSagaPorts:
             PMS_TO_LOCK_EVENT.labels(event.tenant, event.type).observe(max(waited, 0.0))
 
     async def audit(self, record: AuditRecord) -> None:
-        await lock_audit.send(key=record.tenant, value=wire(record))
+        await send_model(lock_audit, record.tenant, record)
 
     async def report(self, key: str, done: LockStepDone) -> None:
-        await ops_commands.send(key=key, value=wire(done))
+        await send_model(ops_commands, key, done)
 
     async def dead_letter(self, key: str, value: bytes, reason: str) -> None:
         await dead_letter(lock_commands.get_topic_name(), key, value, reason)

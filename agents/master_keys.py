@@ -15,9 +15,8 @@ from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.db_retry import until_database_answers
 from app.domain.credential import LockRef
 from app.domain.master_shift import OpsCommand, ShiftRequested, progress_of, step_shift
-from app.domain.wire import wire
 from app.runtime import runtime
-from app.streams import app, lock_commands, lock_events, ops_commands, publish_acked
+from app.streams import app, lock_commands, lock_events, ops_commands, publish_acked, send_model
 from tables.master_keys import read_masters, write_masters
 
 OPS_COMMAND: TypeAdapter[OpsCommand] = TypeAdapter(OpsCommand)
@@ -57,6 +56,6 @@ async def apply_ops_command(key: str, value: bytes | None) -> dict[str, Any]:
     if state.shift is None:
         return {}
     progress = progress_of(state.shift)
-    await lock_events.send(key=key, value=wire(progress))
+    await send_model(lock_events, key, progress)
     return progress.model_dump(mode="json")
 

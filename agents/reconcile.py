@@ -12,11 +12,10 @@ from app.domain.audit_record import audit_reconciled
 from app.domain.errors import LockError
 from app.domain.lock_saga import LockSaga
 from app.domain.reconcile import LockReconciled, ReconcileLock, find_drift, repairs, verdict
-from app.domain.wire import wire
 from app.metrics import RECONCILE_DRIFT, RECONCILE_RUNS
 from app.runtime import runtime
 from app.settings import settings
-from app.streams import app, lock_audit, lock_commands, lock_events
+from app.streams import app, lock_audit, lock_commands, lock_events, send_model
 from tables.sagas import lock_sagas, read_lock_saga
 
 
@@ -38,7 +37,7 @@ async def reconcile_lock(key: str, command: ReconcileLock) -> LockReconciled:
                 for credential in removals:
                     await rt.caller.remove(port, lock, credential.vendor_ref)
                 for redrive in redrives:
-                    await lock_commands.send(key=key, value=wire(redrive))
+                    await send_model(lock_commands, key, redrive)
             report = verdict(command, drift, len(listed), repaired=repaired, now=datetime.now(UTC))
             for problem, count in drift.counts().items():
                 RECONCILE_DRIFT.labels(problem).inc(count)
@@ -48,8 +47,8 @@ async def reconcile_lock(key: str, command: ReconcileLock) -> LockReconciled:
     RECONCILE_RUNS.labels("failed" if report.listed is None else "repaired" if report.repaired
                           else "reported" if found else "clean").inc()
     if found or report.listed is None:
-        await lock_audit.send(key=lock.tenant, value=wire(audit_reconciled(report)))
-    await lock_events.send(key=key, value=wire(report))
+        await send_model(lock_audit, lock.tenant, audit_reconciled(report))
+    await send_model(lock_events, key, report)
     return report
 
 
@@ -59,4 +58,4 @@ async def sweep_held_locks() -> None:
     run_id = f"sweep-{uuid.uuid4().hex[:12]}"
     for key, raw in list(lock_sagas.items()):
         command = ReconcileLock(lock=LockSaga.model_validate_json(raw).lock, run_id=run_id)
-        await lock_commands.send(key=key, value=wire(command))
+        await send_model(lock_commands, key, command)

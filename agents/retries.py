@@ -12,9 +12,8 @@ import heapq
 from datetime import UTC, datetime
 
 from app.domain.lock_saga import LockSaga, due_retries
-from app.domain.wire import wire
 from app.settings import settings
-from app.streams import app, lock_commands
+from app.streams import app, lock_commands, send_model
 from tables.sagas import lock_sagas
 
 _due: list[tuple[datetime, str]] = []
@@ -55,4 +54,4 @@ async def _send_due(key: str, saga: LockSaga, now: datetime) -> None:
         if len(_sent) > 100_000:
             _sent.clear()  # bounded memory; a repeated tick is harmless, the saga ignores it
         _sent[marker] = due.due_at
-        await lock_commands.send(key=key, value=wire(due))
+        await send_model(lock_commands, key, due)

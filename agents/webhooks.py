@@ -13,8 +13,7 @@ from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.domain.credential import lock_key
 from app.domain.lock_status import LockStatusEvent, VendorEventType, VendorWebhook, step_lock_status
-from app.domain.wire import wire
-from app.streams import app, lock_events, vendor_webhooks
+from app.streams import app, lock_events, send_model, vendor_webhooks
 from tables.lock_status import read_lock_condition, write_lock_condition
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ async def apply_vendor_webhook(key: str | None, value: bytes | None) -> list[Loc
             log.info("unrecognised %s report %s on lock %s recorded", webhook.vendor, report.vendor_type, key)
     # Events are acknowledged before the condition is written: a crash in between redelivers the webhook, which
     # re-emits the same event ids (consumers de-duplicate), while the other order could lose the events.
-    sent = [await lock_events.send(key=key, value=wire(event)) for event in events]
+    sent = [await send_model(lock_events, key, event) for event in events]
     await asyncio.gather(*sent)
     write_lock_condition(key, condition)
     return events

@@ -1,7 +1,10 @@
-"""Canonical event schemas: JSON Schema generated from the pydantic models into ``schemas/``.
+"""Releasing event schemas into the catalogue (``schemas/``): JSON Schema generated from the pydantic models.
 
-``lis schemas write`` regenerates them; a test fails when a file drifts from its model, so the published schema
-and the code cannot disagree.
+``lis schemas`` compares each subject's model with its latest released version; a changed model becomes the next
+version, but only when it is BACKWARD compatible with every version released before (a consumer on the new schema
+reads every record written with an old one), judged by ``jsoncompat``. A breaking change is refused with the versions
+it breaks: it needs a new subject (a new topic or a new record type) instead. Released files are never rewritten; a
+test fails when a model drifts from its latest version or a released file from its recorded digest.
 """
 
 from __future__ import annotations
@@ -12,24 +15,22 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from app.directory_file import DirectoryFile
-from app.domain.audit_record import AuditRecord
-from app.domain.lock_event import LockCommand, LockEvent
-from app.domain.lock_status import LockStatusEvent
-from app.domain.master_shift import ShiftProgress
-from app.domain.reconcile import LockReconciled
-from app.domain.reservation import ReservationEvent
+from app.schema_registry import (
+    CATALOGUE_DIR,
+    TOPIC_SUBJECTS,
+    Catalogue,
+    CatalogueEntry,
+    Subject,
+    digest,
+    load_catalogue,
+)
 
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "pms.reservations.v1": ReservationEvent,
-    "lock.commands.v1": LockCommand,
-    "lock.events.v1": LockEvent,
-    "lock.audit.v1": AuditRecord,
-    "lock.events.lock-status.v1": LockStatusEvent,
-    "lock.events.master-key-progress.v1": ShiftProgress,
-    "lock.events.reconciled.v1": LockReconciled,
-    "directory.v1": DirectoryFile,
-}
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SUBJECTS = (*TOPIC_SUBJECTS, Subject("directory", None, DirectoryFile))
+SCHEMA_DIR = CATALOGUE_DIR
+
+
+class SchemaIncompatible(Exception):
+    """A model changed in a way that breaks records written with a released version of its subject."""
 
 
 def render(model: type[BaseModel]) -> str:
@@ -37,11 +38,42 @@ def render(model: type[BaseModel]) -> str:
     return json.dumps(model.model_json_schema(mode="serialization"), indent=2, sort_keys=True) + "\n"
 
 
-def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, model in SCHEMAS.items():
-        path = folder / f"{name}.json"
-        path.write_text(render(model))
-        written.append(path)
-    return written
+def backward_compatible(old: str, new: str) -> bool:
+    """Whether a reader on schema ``new`` accepts every record valid under ``old`` (jsoncompat's deserializer
+    role; the models forbid extra fields, so an added optional field is compatible and a new required one is not)."""
+    import jsoncompat  # a development tool (the dev extra): releasing schemas is not the worker's business
+
+    return bool(jsoncompat.check_compat(old, new, "deserializer"))
+
+
+def breaking(catalogue: Catalogue, subject: str, text: str, folder: Path) -> list[int]:
+    """The released versions of ``subject`` that schema ``text`` cannot read."""
+    return [entry.version for entry in catalogue.versions(subject)
+            if not backward_compatible((folder / entry.file).read_text(), text)]
+
+
+def release_schemas(folder: Path = SCHEMA_DIR, subjects: tuple[Subject, ...] = SUBJECTS) -> list[CatalogueEntry]:
+    """Release every subject whose model changed as its next version; the new entries. Nothing is written when any
+    change is breaking (:class:`SchemaIncompatible` names them all)."""
+    catalogue = load_catalogue(folder)
+    changed: list[tuple[Subject, str]] = []
+    for subject in subjects:
+        text, latest = render(subject.model), catalogue.latest(subject.name)
+        if latest is None or (folder / latest.file).read_text() != text:
+            changed.append((subject, text))
+    refused = [f"{subject.name} breaks versions {versions}" for subject, text in changed
+               if (versions := breaking(catalogue, subject.name, text, folder))]
+    if refused:
+        raise SchemaIncompatible("; ".join(refused))
+    released = []
+    for subject, text in changed:
+        latest = catalogue.latest(subject.name)
+        entry = CatalogueEntry(id=max((e.id for e in catalogue.schemas), default=0) + 1, subject=subject.name,
+                               version=latest.version + 1 if latest else 1, topic=subject.topic, sha256=digest(text))
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / entry.file).write_text(text)
+        catalogue.schemas.append(entry)
+        released.append(entry)
+    if released:
+        (folder / "catalogue.json").write_text(catalogue.model_dump_json(indent=2) + "\n")
+    return released

@@ -19,6 +19,7 @@ from app.domain.lock_saga import LockSaga
 from app.domain.reservation import ReservationEvent
 from app.domain.stay import Stay
 from app.domain.stream_audit import Difference, find_differences
+from app.schema_registry import kafka_headers
 from app.settings import settings
 from app.topic_io import TopicRecord, read_topic
 
@@ -73,13 +74,13 @@ async def _redrive(differences: list[Difference], inputs: list[tuple[TopicRecord
         for record, event in inputs:  # in offset order: the stay saga sees the PMS revisions as they came
             if event.stay_id in stays:
                 await producer.send(settings.topic("pms.reservations"), key=(record.key or "").encode(),
-                                    value=record.value)
+                                    value=record.value, headers=kafka_headers(event))
                 sent += 1
         for difference in differences:
             if difference.lock_command is not None:
                 command = difference.lock_command
                 await producer.send(settings.topic("lock.commands"), key=command.lock.key.encode(),
-                                    value=command.model_dump_json().encode())
+                                    value=command.model_dump_json().encode(), headers=kafka_headers(command))
                 sent += 1
         await producer.flush()
     finally:

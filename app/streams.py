@@ -7,10 +7,14 @@ that does not parse is a dead letter with a reason, not a crash and not a silent
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import faust
+from faust.types import RecordMetadata
 from pydantic import BaseModel
 
 from app.domain.wire import wire
+from app.schema_registry import schema_headers
 from app.settings import settings
 
 app = faust.App(
@@ -51,7 +55,13 @@ vendor_webhooks = _topic("vendor.webhooks")
 ops_commands = _topic("ops.commands")
 
 
+async def send_model(topic: faust.TopicT, key: str, model: BaseModel) -> Awaitable[RecordMetadata]:
+    """Send ``model`` on ``topic``, stamped with its schema id (``lis-schema-id``); the returned future resolves
+    when the broker acknowledged it."""
+    return await topic.send(key=key, value=wire(model), headers=schema_headers(model))
+
+
 async def publish_acked(topic: faust.TopicT, key: str, model: BaseModel) -> None:
     """Send ``model`` on ``topic`` and return once the broker acknowledged it: for "the broker acked, then write
     state" (a crash in between replays the input, whose step sends the same record again)."""
-    await (await topic.send(key=key, value=wire(model)))
+    await (await send_model(topic, key, model))

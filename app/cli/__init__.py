@@ -216,11 +216,19 @@ def audit_stream(
 
 @cli.command()
 def schemas() -> None:
-    """Regenerate the canonical event JSON Schemas in `schemas/` from the models."""
-    from app.schemas import write_schemas
+    """Release every changed event model as the next version of its schema in `schemas/` (refused, exit 1, when
+    the change breaks a released version)."""
+    from app.schemas import SchemaIncompatible, release_schemas
 
-    for path in write_schemas():
-        typer.echo(path)
+    try:
+        released = release_schemas()
+    except SchemaIncompatible as err:
+        typer.echo(f"not released: {err}", err=True)
+        raise typer.Exit(1) from err
+    for entry in released:
+        typer.echo(f"released {entry.file} (schema id {entry.id})")
+    if not released:
+        typer.echo("every schema is released and current")
 
 
 # Commands that run and end (not the worker, the ingress or the sandboxes, whose logs are their record).

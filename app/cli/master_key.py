@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.domain.master_shift import ShiftCancelled, ShiftRequested
+from app.schema_registry import kafka_headers
 from app.settings import settings
 
 master_key_cli = typer.Typer(no_args_is_help=True, help="Master-key shifts: a new master on every lock of a property.")
@@ -33,7 +34,7 @@ def shift(tenant: str = TENANT, property_id: str = PROPERTY,
     shift_id = f"shift-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
     request = ShiftRequested(shift_id=shift_id, tenant=tenant, property=property_id, requested_by="lis-cli",
                              per_gateway=per_gateway, max_in_flight=max_in_flight)
-    asyncio.run(_send(f"{tenant}/{property_id}", request.model_dump_json().encode()))
+    asyncio.run(_send(f"{tenant}/{property_id}", request))
     typer.echo(f"started {shift_id}")
     if wait:
         final = asyncio.run(_follow(shift_id, timeout))
@@ -44,15 +45,16 @@ def shift(tenant: str = TENANT, property_id: str = PROPERTY,
 def cancel(shift_id: str, tenant: str = TENANT, property_id: str = PROPERTY) -> None:
     """Cancel a running shift: nothing new is dispatched; locks already shifted keep the new master."""
     command = ShiftCancelled(shift_id=shift_id, tenant=tenant, property=property_id, requested_by="lis-cli")
-    asyncio.run(_send(f"{tenant}/{property_id}", command.model_dump_json().encode()))
+    asyncio.run(_send(f"{tenant}/{property_id}", command))
     typer.echo(f"cancel sent for {shift_id}")
 
 
-async def _send(key: str, value: bytes) -> None:
+async def _send(key: str, command: ShiftRequested | ShiftCancelled) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(settings.topic("ops.commands"), key=key.encode(), value=value)
+        await producer.send_and_wait(settings.topic("ops.commands"), key=key.encode(),
+                                     value=command.model_dump_json().encode(), headers=kafka_headers(command))
     finally:
         await producer.stop()
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from app.domain.reservation import ReservationEvent
 from app.infra.topics import PMS_MAX_RECORD_BYTES
+from app.schema_registry import kafka_headers
 from app.settings import settings
 
 pms_cli = typer.Typer(no_args_is_help=True, help="PMS input: send reservation events as a PMS would.")
@@ -62,7 +63,7 @@ async def publish(events: list[ReservationEvent]) -> None:
     try:
         for event in events:
             await producer.send(settings.topic("pms.reservations"), key=event.stay_id.encode(),
-                                value=event.model_dump_json().encode())
+                                value=event.model_dump_json().encode(), headers=kafka_headers(event))
         await producer.flush()
     finally:
         await producer.stop()

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.domain.reconcile import ReconcileLock
+from app.schema_registry import kafka_headers
 from app.settings import settings
 
 PROBLEMS = ("stray", "duplicates", "missing", "drifted", "landed")
@@ -65,7 +66,7 @@ async def _send_and_follow(commands: list[ReconcileLock], timeout_s: float, cons
             await consumer.position(tp)
         for command in commands:
             await producer.send(settings.topic("lock.commands"), key=command.lock.key.encode(),
-                                value=command.model_dump_json().encode())
+                                value=command.model_dump_json().encode(), headers=kafka_headers(command))
         await producer.flush()
         deadline = time.monotonic() + timeout_s
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
