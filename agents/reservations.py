@@ -42,6 +42,11 @@ async def route_reservation(key: str | None, value: bytes | None, received_at: d
                                                                  "reservation event")
     if event is None:
         return []
+    if key != event.stay_id:
+        # A wrong key puts the stay on another partition than its other revisions: their order would be lost.
+        await dead_letter(pms_reservations.get_topic_name(), key, value,
+                          f"reservation event keyed {key!r}, not by its stay {event.stay_id!r}")
+        return []
     rt = await runtime()
     directory = None
     if event.type not in ENDING_EVENTS:

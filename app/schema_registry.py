@@ -1,12 +1,13 @@
 """The schema registry: the versioned catalogue in ``schemas/`` and the schema id each record carries in its
 ``lis-schema-id`` Kafka header.
 
-No maintained registry server installs on these machines (docs/EVENTS.md says how a Confluent-compatible one would
-take the catalogue over), so the catalogue is the registry: ``schemas/catalogue.json`` gives every released (subject,
-version) an id that never changes, the topic that carries it and the SHA-256 of its file; every released version is
-kept. A producer stamps each record with the id of its model's latest version. A consumer refuses, as a dead letter
-with the reason, a record whose id it does not know (a producer newer than this worker) or whose id belongs to another
-topic; a record with no header (a producer from before the header, a hand-made one) is judged by its value alone.
+No maintained registry server installs on these machines (docs/SCHEMA_REGISTRY.md says how a Confluent-compatible
+one would take the catalogue over), so the catalogue is the registry: ``schemas/catalogue.json`` gives every released
+(subject, version) an id that never changes, the topic that carries it and the SHA-256 of its file; every released
+version is kept. A producer stamps each record with the id of its model's latest version. A consumer refuses, as a
+dead letter with the reason, a record whose id it does not know (a producer newer than this worker) or whose id
+belongs to another topic; a record with no header (a producer from before the header, a hand-made one) is judged by
+its value alone.
 """
 
 from __future__ import annotations

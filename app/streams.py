@@ -26,6 +26,10 @@ app = faust.App(
     topic_replication_factor=settings.replication,
     web_host=settings.web_host,
     web_bind=settings.web_host,  # Faust binds 0.0.0.0 unless told: the ops API listens where it is configured
+    # Faust's own /table/{name}/{key} and /router views would answer any caller with raw table values (guest
+    # references, sealed codes' metadata, saga state) beside the token-checked ops API: off.
+    web_tables_enabled=False,
+    web_router_enabled=False,
     web_port=settings.web_port,
     canonical_url=settings.canonical_url,
     autodiscover=False,

@@ -1,4 +1,5 @@
-"""The ops API's views over the Faust tables: a lock, a stay, the breakers (``docs/OPS_API.md``, ``docs/ops-api.yaml``).
+"""The ops API's views over the Faust tables: a lock, a stay, the breakers (``docs/OPS_API.md``,
+``docs/openapi-ops.yaml``).
 
 Every view is guarded by :func:`tables.ops_guard.ops_view`; keys are checked against the token before any table is
 read. Nothing secret is answered: saga records drop the sealed mobile-key account, guests appear as pseudonyms.

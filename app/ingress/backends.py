@@ -31,6 +31,7 @@ from adapters.registry import VendorPorts
 from app.domain.lock_status import VendorWebhook
 from app.infra.topics import ensure_topics
 from app.ingress.guards import IngressMetrics, IngressSettings, Refusal, TenantRateLimit, unavailable
+from app.schema_registry import kafka_headers
 from app.security.envelope import KeyStore, LocalKeyStore, SealError
 from app.security.webhook_signature import EndpointSecrets
 from app.settings import Settings
@@ -117,7 +118,8 @@ class WebhookSink:
             async with held_receipt(self._pool, webhook.tenant, webhook.vendor, webhook.webhook_id,
                                     webhook.lock_id):
                 # Bounded: an unreachable broker must become a 503 before the sender's own timeout, never a 2xx.
-                await asyncio.wait_for(self._producer.send_and_wait(self._topic, value=value, key=key),
+                await asyncio.wait_for(self._producer.send_and_wait(self._topic, value=value, key=key,
+                                                                   headers=kafka_headers(webhook)),
                                        self._timeout)
         except AlreadyReceived as err:
             raise Refusal(409, "replayed", "this webhook id was accepted before") from err

@@ -83,18 +83,20 @@ async def test_checkout_revokes_every_credential_of_the_stay(channels: tuple[obj
 
 
 @pytest.mark.parametrize(
-    ("value", "reason"),
+    ("key", "value", "reason"),
     [
-        (b"{oops", "malformed reservation event"),
-        (reservation(tenant="nobody").model_dump_json().encode(), "unknown property"),
-        (reservation(rooms=("999",)).model_dump_json().encode(), "rooms without locks"),
+        ("t1/p1/R1", b"{oops", "malformed reservation event"),
+        ("nobody/p1/R1", reservation(tenant="nobody").model_dump_json().encode(), "unknown property"),
+        ("t1/p1/R1", reservation(rooms=("999",)).model_dump_json().encode(), "rooms without locks"),
+        ("t1/p1/R1", reservation(res="R2").model_dump_json().encode(),
+         "reservation event keyed 't1/p1/R1', not by its stay 't1/p1/R2'"),
     ],
 )
-async def test_bad_input_becomes_a_dead_letter_with_its_reason(channels: tuple[object, object], value: bytes,
-                                                               reason: str) -> None:
+async def test_bad_input_becomes_a_dead_letter_with_its_reason(channels: tuple[object, object], key: str,
+                                                               value: bytes, reason: str) -> None:
     _, dead = channels
     async with agents.reservations.route_reservations.test_context() as agent:
-        await agent.put(key="t1/p1/R1", value=value)
+        await agent.put(key=key, value=value)
     letter = await dead.get(timeout=5)  # type: ignore[attr-defined]
     assert reason in letter.value.decode()
-    assert letter.key == "t1/p1/R1"
+    assert letter.key == key
