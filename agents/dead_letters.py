@@ -54,6 +54,15 @@ async def parse_or_dead_letter(schema: TypeAdapter[T] | type[Any], topic: TopicT
     try:
         parsed: T = adapter.validate_json(value or b"")
     except ValidationError as err:
-        await dead_letter(topic.get_topic_name(), key, value, f"malformed {what}: {err}")
+        await dead_letter(topic.get_topic_name(), key, value, malformed_reason(what, err))
         return None
     return parsed
+
+
+def malformed_reason(what: str, err: ValidationError) -> str:
+    """The validation errors, field by field, without the input: pydantic's own text quotes the values it refused
+    (``input_value=…``), which for a PMS event are guest names and ids, and reasons are shown to operators."""
+    problems = err.errors(include_input=False, include_url=False, include_context=False)
+    lines = [f"{'.'.join(str(part) for part in problem['loc']) or '(record)'}: {problem['msg']} [{problem['type']}]"
+             for problem in problems]
+    return f"malformed {what}: {len(problems)} validation error(s)\n" + "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -100,3 +101,16 @@ async def test_bad_input_becomes_a_dead_letter_with_its_reason(channels: tuple[o
     letter = await dead.get(timeout=5)  # type: ignore[attr-defined]
     assert reason in letter.value.decode()
     assert letter.key == key
+
+
+async def test_a_malformed_event_s_reason_names_the_fields_but_never_quotes_the_guest(
+        channels: tuple[object, object]) -> None:
+    _, dead = channels
+    value = b'{"tenant": "t1", "guest_id": "Anna Geheim", "guest_name": "Anna Geheim", "rooms": 7}'
+    async with agents.reservations.route_reservations.test_context() as agent:
+        await agent.put(key="t1/p1/R1", value=value)
+    letter = json.loads((await dead.get(timeout=5)).value)  # type: ignore[attr-defined]
+    assert letter["reason"].startswith("malformed reservation event: ")
+    assert "guest_name: Extra inputs are not permitted [extra_forbidden]" in letter["reason"]
+    assert "event_id: Field required [missing]" in letter["reason"]
+    assert "Anna" not in letter["reason"]
