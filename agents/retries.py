@@ -4,14 +4,27 @@ Retries go through the lock's own partition like any command, so they keep per-l
 locks. The lock saga agent tells this module when it schedules a retry (a heap of due times, so a tick costs only
 what is due); a slower full scan of the worker's table partitions catches what a restart or rebalance brought in.
 The saga ignores duplicate ticks, so sending one twice is harmless.
+
+The full scan also measures the retry depth (``lis_saga_steps_retry_pending``) and watches for steps in flight with
+no retry pending: a step is only in that state while its call is at the vendor, so one seen there scan after scan for
+longer than :data:`STALL_S` is carried out by nobody. It is counted (``lis_saga_steps_stalled``) and re-driven once
+with a retry tick, which the saga answers by looking on the lock and calling again; should the step still be stalled
+five minutes on, ``LockStepStalled`` pages. (A tick queued behind a call that was merely slow finds the step settled
+or rescheduled, and is ignored.)
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
+import time
+from collections import Counter
 from datetime import UTC, datetime
 
-from app.domain.lock_saga import LockSaga, due_retries
+from app.domain.credential import Vendor
+from app.domain.lock_event import RetryDue
+from app.domain.lock_saga import IN_FLIGHT, LockSaga, due_retries
+from app.metrics import STEPS_RETRY_PENDING, STEPS_STALLED
 from app.settings import settings
 from app.streams import app, lock_commands, send_model
 from tables.sagas import lock_sagas
@@ -19,6 +32,10 @@ from tables.sagas import lock_sagas
 _due: list[tuple[datetime, str]] = []
 _sent: dict[tuple[str, str], datetime] = {}
 FULL_SCAN_S = 10.0
+STALL_S = 300.0  # longer than any vendor call with its quick attempts (the client timeouts are seconds)
+_in_flight_since: dict[tuple[str, str, str, str], float] = {}  # (lock, stay, idempotency key, status) -> first seen
+_redriven: set[tuple[str, str, str, str]] = set()  # stalled steps already sent a tick
+log = logging.getLogger(__name__)
 
 
 def schedule(key: str, saga: LockSaga) -> None:
@@ -42,8 +59,41 @@ async def dispatch_due_retries() -> None:
 
 @app.timer(interval=FULL_SCAN_S)  # type: ignore[untyped-decorator]
 async def rescan_for_retries() -> None:
-    for key, raw in list(lock_sagas.items()):
-        schedule(key, LockSaga.model_validate_json(raw))
+    sagas = [(key, LockSaga.model_validate_json(raw)) for key, raw in list(lock_sagas.items())]
+    for key, saga in sagas:
+        schedule(key, saga)
+    for key, due in observe_steps(sagas, time.monotonic(), datetime.now(UTC)):
+        log.warning("lock %s, stay %s: step %s in flight with nobody carrying it out for over %.0f s: re-driving it",
+                    key, due.stay, due.idempotency_key, STALL_S)
+        await send_model(lock_commands, key, due)
+
+
+def observe_steps(sagas: list[tuple[str, LockSaga]], now: float, wall: datetime) -> list[tuple[str, RetryDue]]:
+    """Set the retry depth by vendor and the count of steps stalled in flight (seen with no retry pending, scan
+    after scan, for longer than :data:`STALL_S`); the retry ticks that re-drive the newly stalled ones."""
+    global _in_flight_since
+    pending: Counter[str] = Counter()
+    seen: dict[tuple[str, str, str, str], float] = {}
+    redrives: list[tuple[str, RetryDue]] = []
+    for key, saga in sagas:
+        for record in saga.credentials.values():
+            if record.status not in IN_FLIGHT:
+                continue
+            if record.retry_at is not None:
+                pending[saga.lock.vendor] += 1
+                continue
+            marker = (key, record.stay, record.idempotency_key, str(record.status))
+            seen[marker] = _in_flight_since.get(marker, now)
+            if now - seen[marker] > STALL_S and marker not in _redriven:
+                _redriven.add(marker)
+                redrives.append((key, RetryDue(lock=saga.lock, stay=record.stay, attempt=record.attempts,
+                                               idempotency_key=record.idempotency_key, due_at=wall)))
+    _in_flight_since = seen
+    _redriven.intersection_update(seen)
+    for vendor in Vendor:
+        STEPS_RETRY_PENDING.labels(vendor).set(pending[vendor])
+    STEPS_STALLED.set(sum(1 for since in seen.values() if now - since > STALL_S))
+    return redrives
 
 
 async def _send_due(key: str, saga: LockSaga, now: datetime) -> None:
