@@ -32,6 +32,7 @@ from app.domain.saga_records import (
     VendorCall,
     VendorOutcome,
     changed_record,
+    without_ended_stays,
 )
 
 # The saga's records and messages are defined in app/domain/saga_records.py; the service takes them from here, with
@@ -45,7 +46,8 @@ __all__ = [
 
 def step_lock_saga(saga: LockSaga, item: Input, now: datetime, policy: RetryPolicy | None = None
          ) -> tuple[LockSaga, list[Output]]:
-    """Advance one lock's saga by one command, retry tick or vendor outcome."""
+    """Advance one lock's saga by one command, retry tick or vendor outcome (dropping stays long over first)."""
+    saga = without_ended_stays(saga, now)
     if isinstance(item, LockCommand):
         return _on_command(saga, item)
     if isinstance(item, RetryDue):

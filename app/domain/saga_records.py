@@ -3,7 +3,7 @@ asks for and the outcomes it is told (the step function is in ``app/domain/lock_
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypedDict, Unpack
 
@@ -88,6 +88,26 @@ def changed_record(record: CredentialRecord, **changes: Unpack[RecordChanges]) -
 class LockSaga(Frozen):
     lock: LockRef
     credentials: dict[str, CredentialRecord] = Field(default_factory=dict)
+
+
+KEPT_AFTER_STAY = timedelta(days=7)  # the broker's default retention: no redelivered command is older
+
+
+def without_ended_stays(saga: LockSaga, now: datetime) -> LockSaga:
+    """The saga without the settled records of stays whose window ended over :data:`KEPT_AFTER_STAY` ago.
+
+    A lock's saga would otherwise grow by a record per stay for ever — a lobby door shared by every guest reaches
+    Faust's 1 MB record limit after some 1,800 stays. A stay that long over can receive no command any more (the
+    commands for it have left the topic), and a credential of it still listed on the lock has an ended window and no
+    owner, so anti-entropy revokes it as stray. Records in flight, waiting on a queued command or with no window
+    (a revoke's tombstone) are kept."""
+    ended = [stay for stay, record in saga.credentials.items()
+             if record.status not in IN_FLIGHT and record.queued is None and record.validity is not None
+             and record.validity.ends_at + KEPT_AFTER_STAY < now]
+    if not ended:
+        return saga
+    return LockSaga(lock=saga.lock, credentials={stay: record for stay, record in saga.credentials.items()
+                                                 if stay not in ended})
 
 
 class RetryPolicy(Frozen):

@@ -348,3 +348,17 @@ def test_a_retry_tick_delivered_twice_after_its_call_settled_does_nothing() -> N
     assert step_lock_saga(rescheduled, due, NOW)[1] == [], "rescheduled: the old tick is stale"
     settled, _ = step_lock_saga(saga, settle(saga, retry), NOW)  # type: ignore[arg-type]
     assert step_lock_saga(settled, due, NOW)[1] == [], "settled: nothing to do"
+
+
+def test_a_stay_over_for_more_than_a_week_leaves_the_saga_unless_something_is_still_in_flight() -> None:
+    """A lobby door's saga gets a record for every guest of the hotel: without this it would pass Faust's 1 MB record
+    limit after some 1,800 stays and could not be written any more."""
+    saga = issued_saga()  # R1: two nights from ARRIVAL
+    saga, (call,) = step_lock_saga(saga, command(LockAction.ISSUE, stay="t1/p1/R2"), NOW)
+    saga, _ = step_lock_saga(saga, transient(call), NOW)  # type: ignore[arg-type]  # R2's issue waits for a retry
+    ends = saga.credentials["t1/p1/R1"].validity.ends_at  # type: ignore[union-attr]
+    week_on = ends + timedelta(days=7)
+    kept, _ = step_lock_saga(saga, command(LockAction.ISSUE, stay="t1/p1/R3"), week_on - timedelta(minutes=1))
+    assert set(kept.credentials) == {"t1/p1/R1", "t1/p1/R2", "t1/p1/R3"}, "not yet a week over"
+    pruned, _ = step_lock_saga(saga, command(LockAction.ISSUE, stay="t1/p1/R3"), week_on + timedelta(minutes=1))
+    assert set(pruned.credentials) == {"t1/p1/R2", "t1/p1/R3"}, "R2 is in flight: kept whatever its window"
