@@ -30,6 +30,7 @@ from app.domain.credential import (
     Validity,
 )
 from app.domain.errors import InvalidRequest, Unauthorized
+from app.domain.unlocks import LockUnlock
 
 _PAGE_SIZE = 100  # TTLock allows up to 200; 100 keeps each answer small on large locks.
 _PERIOD = 3  # keyboardPwdType: valid between startDate and endDate
@@ -210,6 +211,12 @@ class TTLockClient:
             return [TTLockRecord.model_validate(record) for record in listed]
         except ValueError as err:
             raise errors.malformed_body(f"unparsable lock record: {err}") from err
+
+    async def unlocks(self, lock: LockRef, start: datetime, end: datetime) -> list[LockUnlock]:
+        """The lock's keypad attempts (record type 4) in [start, end], with the digits typed."""
+        return [LockUnlock(at=record.lock_date, code=record.keyboard_pwd or None, opened=record.success)
+                for record in await self.lock_records(lock, start, end)
+                if record.record_type == mapping.KEYPAD_RECORD_TYPE]
 
     async def aclose(self) -> None:
         """Close the HTTP client if this adapter created it."""

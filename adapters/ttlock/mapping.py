@@ -29,6 +29,8 @@ _KIND_OF_PREFIX: dict[str, CredentialKind] = {prefix: kind for kind, prefix in _
 # TTLock sends 0 as startDate/endDate of permanent credentials: they have no validity window.
 _NO_DATE = 0
 
+KEYPAD_RECORD_TYPE = 4  # a lock record of a passcode typed on the keypad (opened or not)
+
 
 def to_ms(moment: datetime) -> int:
     """Milliseconds since the Unix epoch of an aware datetime (TTLock's ``date``/``startDate``/``endDate``)."""

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from adapters.sandbox_faults import AMBIGUOUS_MODES, Faults, FaultSeed, everywhere
 from adapters.sandbox_journal import DoorCredential, DoorKind, Journal
+from adapters.ttlock.mapping import KEYPAD_RECORD_TYPE
 
 _GATEWAY_PATHS = frozenset(
     f"/v3/{op}"
@@ -32,7 +33,7 @@ _GATEWAY_PATHS = frozenset(
 )
 # Every call that changes a lock: where an answer lost after the change leaves the client not knowing.
 _MUTATING_PATHS = _GATEWAY_PATHS | {"/v3/key/send", "/v3/key/delete", "/v3/key/changePeriod", "/v3/keyboardPwd/get"}
-KEYPAD_UNLOCK = 4  # recordType: unlocked (or tried) with a passcode on the keypad
+KEYPAD_UNLOCK = KEYPAD_RECORD_TYPE  # recordType: unlocked (or tried) with a passcode on the keypad
 # Where each fault can hit: gateway and passcode faults only where TTLock would produce them; the rest any API call,
 # the token one included.
 FAULT_MODES = {

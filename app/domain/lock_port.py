@@ -6,9 +6,11 @@ Adapters raise only the canonical errors of :mod:`app.domain.errors`. The honest
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from app.domain.credential import Capabilities, IssuedCredential, IssueRequest, LockRef, LockStatus, Validity
+from app.domain.unlocks import LockUnlock
 
 
 @runtime_checkable
@@ -41,3 +43,12 @@ class LockPort(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class UnlockLog(Protocol):
+    """A vendor whose locks upload their unlock records (TTLock): who typed which code, when."""
+
+    async def unlocks(self, lock: LockRef, start: datetime, end: datetime) -> list[LockUnlock]:
+        """The lock's keypad attempts recorded with a time in [start, end]."""
+        ...

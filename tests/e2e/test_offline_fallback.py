@@ -97,6 +97,16 @@ async def test_an_arrival_behind_an_offline_gateway_gets_a_code_that_opens_only_
     assert not await pipeline.keypad("door-1", code, end + timedelta(minutes=1)), "not after its window"
     assert not await pipeline.keypad("door-1", code, start - timedelta(minutes=1)), "nor before it"
     assert not await pipeline.keypad("door-1", "123456789", during), "and no other code"
+    async with httpx.AsyncClient(timeout=30) as http:  # the lock's own records, synced: whose code was typed
+        seen = await http.get(f"http://127.0.0.1:{pipeline.web_port}/ops/unlocks", params={
+            "key": f"{pipeline.tenant}/eu-west/door-1", "from": (start - timedelta(hours=1)).isoformat(),
+            "to": (end + timedelta(hours=1)).isoformat()},
+            headers=pipeline.stack.ops_headers(OpsRole.READ_ONLY, pipeline.tenant))
+    assert seen.status_code == 200, seen.text
+    assert code not in seen.text, "the codes never leave the worker"
+    assert [(u["opened"], u["stay"], u["offline"]) for u in seen.json()["unlocks"]] == [
+        (False, confirm.stay_id, True), (True, confirm.stay_id, True), (False, None, False),
+        (False, confirm.stay_id, True)], "before, during, a stranger's code, after"
     report = await pipeline.history([confirm])
     assert report.clean, report.summary()
     async with httpx.AsyncClient(timeout=30) as http:

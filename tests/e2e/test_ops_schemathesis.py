@@ -57,7 +57,7 @@ async def test_no_ops_request_gets_a_server_error_or_an_undocumented_answer(pipe
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert {op.label for op in operations} == {"GET /ops/locks", "GET /ops/stays", "GET /ops/master-keys",
                                                "GET /ops/properties", "GET /ops/dead-letters",
-                                               "GET /ops/credential-code", "POST /ops/dead-letters",
+                                               "GET /ops/credential-code", "GET /ops/unlocks", "POST /ops/dead-letters",
                                                "GET /ops/breakers"}
     base_url = f"http://127.0.0.1:{pipeline.web_port}"
     statuses: set[int] = set()
