@@ -1,5 +1,6 @@
-"""docs/FAILURE_MODES.md stays true: every row's runbook exists, every test it names exists, and that test's source
-(its decorators and body) injects the row's fault."""
+"""docs/FAILURE_MODES.md stays true: every row's runbook exists, every test it names exists, that test's source
+(its decorators and body) injects the row's fault, and the row names the alerts that tell on-call — each one defined
+in the Prometheus rules — or says why there is none."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = [line.split("|")[1:-1] for line in (ROOT / "docs" / "FAILURE_MODES.md").read_text().splitlines()
         if line.startswith("| ") and not line.startswith("| failure mode") and "---" not in line]
+ALERTS = set(re.findall(r"- alert: (\w+)", (ROOT / "observability" / "prometheus" / "rules.yml").read_text()))
 TEST_SOURCES = "\n".join(path.read_text() for path in (ROOT / "tests").rglob("test_*.py"))
 _TOP_LEVEL = re.compile(r"^(?:async def|def|class|@|[A-Z_]+ =)", re.MULTILINE)
 
@@ -48,3 +50,15 @@ def test_a_test_that_does_not_inject_the_rows_fault_is_caught() -> None:
     source = source_of("test_gateway_busy_is_ridden_out_by_quick_and_delayed_retries")
     assert "gateway_busy" in source
     assert "rate_limit" not in source, "the check would pass on a fault this test never injects"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row[0].strip() for row in ROWS])
+def test_each_row_names_an_existing_alert_or_why_it_has_none(row: list[str]) -> None:
+    cell = row[6].strip()
+    named = re.findall(r"`(\w+)`", cell)
+    if cell.startswith("no alert"):
+        assert len(cell) > len("no alert: ") + 10, f"{row[0].strip()}: say why there is no alert"
+    else:
+        assert named, f"{row[0].strip()}: no alert named and no reason given"
+    unknown = [name for name in named if name[0].isupper() and name not in ALERTS]
+    assert not unknown, f"{row[0].strip()}: alerts not defined in observability/prometheus/rules.yml: {unknown}"
