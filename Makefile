@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Where platformdirs-using libraries keep runtime files; set, so they do not warn that it is not.
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
-.PHONY: setup dev test lint typecheck coverage-domain coverage bench chaos-soak k6 clean
+.PHONY: setup dev test lint typecheck coverage-domain coverage bench chaos-soak mutation k6 clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ bench: setup  ## benchmarks with stored baselines: fail on a >10 % regression (n
 
 chaos-soak: setup  ## the chaos run RUNS times (default 20), one seed each; dated evidence in docs/evidence/chaos-soak/
 	$(BIN)/python -m tests.chaos.soak --runs $(or $(RUNS),20)
+
+MUTATION_VENV := .var/mutation-venv
+mutation: setup  ## mutmut over app/domain and the saga executor (its own venv); report + triage in docs/evidence/mutation/
+	test -x $(MUTATION_VENV)/bin/mutmut || { $(PYTHON) -m venv $(MUTATION_VENV) && \
+	  $(MUTATION_VENV)/bin/pip install --quiet -e '.[dev,test]' && $(MUTATION_VENV)/bin/pip install --quiet mutmut==3.8.1; }
+	$(MUTATION_VENV)/bin/python -m app.devstack.mutation
 
 k6:  ## build the k6 load generator from the Go module proxy (the ingress bench falls back to Python without it)
 	go install go.k6.io/k6@v1.8.1

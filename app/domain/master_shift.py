@@ -140,7 +140,7 @@ def step_shift(state: PropertyMasters, command: ShiftRequested | ShiftCancelled 
         shift = MasterShift(request=command, previous_shift=state.current_shift, status=ShiftStatus.RUNNING,
                             locks={lock.lock_id: lock for lock in locks},
                             phases={lock.lock_id: LockPhase.PENDING for lock in locks}, started_at=now)
-        return _dispatch(PropertyMasters(current_shift=state.current_shift, shift=shift), now)
+        return _dispatch(PropertyMasters(current_shift=state.current_shift, shift=shift))
     if shift is None or shift.request.shift_id != command.shift_id:
         return state, []
     if isinstance(command, ShiftCancelled):
@@ -148,12 +148,12 @@ def step_shift(state: PropertyMasters, command: ShiftRequested | ShiftCancelled 
             return state, []
         cancelled = changed_shift(shift, status=ShiftStatus.CANCELLED)
         return PropertyMasters(current_shift=state.current_shift, shift=cancelled), []
-    state, revokes = _on_lock_done(state, shift, command, now)
-    state, installs = _dispatch(state, now)
+    state, revokes = _on_lock_done(state, shift, command)
+    state, installs = _dispatch(state)
     return state, revokes + installs
 
 
-def _on_lock_done(state: PropertyMasters, shift: MasterShift, done: LockStepDone, now: datetime
+def _on_lock_done(state: PropertyMasters, shift: MasterShift, done: LockStepDone
                   ) -> tuple[PropertyMasters, list[LockCommand]]:
     phase = shift.phases.get(done.lock_id)
     expected = {LockAction.ISSUE: LockPhase.INSTALLING, LockAction.REVOKE: LockPhase.REVOKING_OLD}[done.action]
@@ -165,7 +165,7 @@ def _on_lock_done(state: PropertyMasters, shift: MasterShift, done: LockStepDone
     elif done.action is LockAction.ISSUE and shift.previous_shift is not None:
         # The new master is live on this lock: only now may the old one go.
         new_phase = LockPhase.REVOKING_OLD
-        commands.append(_command(shift, done.lock_id, LockAction.REVOKE, master_stay(shift.previous_shift), now))
+        commands.append(_command(shift, done.lock_id, LockAction.REVOKE, master_stay(shift.previous_shift)))
     else:
         new_phase = LockPhase.DONE
     causes = {**shift.causes, done.lock_id: done.cause} if not done.ok else shift.causes
@@ -173,7 +173,7 @@ def _on_lock_done(state: PropertyMasters, shift: MasterShift, done: LockStepDone
     return PropertyMasters(current_shift=state.current_shift, shift=updated), commands
 
 
-def _dispatch(state: PropertyMasters, now: datetime) -> tuple[PropertyMasters, list[LockCommand]]:
+def _dispatch(state: PropertyMasters) -> tuple[PropertyMasters, list[LockCommand]]:
     shift = state.shift
     assert shift is not None
     commands: list[LockCommand] = []
@@ -194,7 +194,7 @@ def _dispatch(state: PropertyMasters, now: datetime) -> tuple[PropertyMasters, l
             phases[lock_id] = LockPhase.INSTALLING
             per_gateway[lock.gateway_id] = per_gateway.get(lock.gateway_id, 0) + 1
             in_flight += 1
-            commands.append(_command(shift, lock_id, LockAction.ISSUE, master_stay(shift.request.shift_id), now))
+            commands.append(_command(shift, lock_id, LockAction.ISSUE, master_stay(shift.request.shift_id)))
     finished = all(p in (LockPhase.DONE, LockPhase.STRAGGLER) for p in phases.values())
     status = ShiftStatus.COMPLETED if finished and shift.status is ShiftStatus.RUNNING else shift.status
     shift = changed_shift(shift, phases=phases, status=status)
@@ -202,7 +202,7 @@ def _dispatch(state: PropertyMasters, now: datetime) -> tuple[PropertyMasters, l
     return PropertyMasters(current_shift=current, shift=shift), commands
 
 
-def _command(shift: MasterShift, lock_id: str, action: LockAction, stay: str, now: datetime) -> LockCommand:
+def _command(shift: MasterShift, lock_id: str, action: LockAction, stay: str) -> LockCommand:
     validity = None
     if action is LockAction.ISSUE:
         validity = Validity(starts_at=shift.started_at, ends_at=shift.started_at + timedelta(
