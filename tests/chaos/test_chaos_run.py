@@ -117,11 +117,11 @@ async def kill_mid_flight(pipeline: Pipeline, op: str, threshold: int, since_ms:
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "intermittent, under investigation (issue 20): green in the clean-clone CI run on 5261ce7 (2026-12-02 14:28), "
-    "then unrevoked=1 in the CI run on 99e14b4 and in a local run on 293240b — each time one TTLock door still holds "
-    "a checked-out stay's credential: the checkout's revoke (seq 3) is on lock.commands and in the processed-offset "
-    "ledger, arrived while the issue's delayed retries were in flight, yet the saga ends owning the credential "
-    "(anti-entropy lists it as owned). The run's report is still printed; make chaos-soak judges it strictly"))
+    "kept until a 20-run soak (make chaos-soak, which judges it strictly) confirms the fix: runs on 99e14b4 and "
+    "293240b ended with one TTLock door still holding a checked-out stay's credential — the issue's retry tick, "
+    "re-delivered after its step died mid-call, was ignored, so the issue stayed in flight for ever with the revoke "
+    "queued behind it (issue 20). Fixed in 317c0ee, reproduced on purpose by test_a_worker_killed_during_a_retried_"
+    "call_still_revokes_the_checkout_queued_behind_it; 2 of 2 runs green since"))
 @pytest.mark.timeout(1500)
 async def test_chaos_run_ends_with_exactly_the_credentials_that_should_exist(cluster: Stack) -> None:
     ledger = cluster.root / f"processed-{SEED}-{os.getpid()}.txt"

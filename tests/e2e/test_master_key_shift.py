@@ -27,10 +27,10 @@ def finished(shift_id: str) -> Any:
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "intermittent, under investigation: in the clean-clone CI run of 2026-12-02 03:06 one of 1,000 lock steps never "
-    "settled after the worker was killed and restarted (shift stuck at 955 done, 29 stragglers, 1 installing, 15 "
-    "pending); green in the CI run before it on the same code; suspected the takeover defect of the two-worker "
-    "rebalance test (issue-20/issue-10 notes)"))
+    "kept until a soak confirms the fix: in the clean-clone CI run of 2026-12-02 03:06 one of 1,000 lock steps never "
+    "settled after the kill (shift stuck at 955 done, 29 stragglers, 1 installing, 15 pending behind it on its "
+    "gateway) — the stuck-in-flight step of issue 20, whose re-delivered retry tick the saga ignored; fixed in "
+    "317c0ee (and stalled steps are re-driven since 92eff3a); green since"))
 @pytest.mark.timeout(1200)  # two shifts over 1,000 locks: ~5 min on a quiet 2-core machine
 async def test_master_key_shift_over_a_thousand_locks_resumes_after_a_kill_and_reports_stragglers(
     pipeline: Pipeline,
