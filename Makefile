@@ -11,7 +11,7 @@ export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,test]'
+	$(BIN)/pip install --quiet -e '.[dev,test,hsm]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -20,6 +20,7 @@ setup: $(VENV)/.installed
 	$(BIN)/python -c "from app.devstack.prometheus import prometheus_bin; print('promtool:', prometheus_bin())"
 	$(BIN)/python -c "from app.devstack.node_tools import redocly_bin; print('redocly:', redocly_bin())"
 	$(BIN)/python -c "from app.devstack.browser import chromium_bin; print('chromium:', chromium_bin())"
+	$(BIN)/python -c "from app.devstack.softhsm import softhsm_library; print('softhsm:', softhsm_library())"
 	$(BIN)/python -c "from app.devstack.scanners import gitleaks_bin; print('gitleaks:', gitleaks_bin())"
 
 dev: setup  ## the service on its embedded default, fed a simulated hotel day

@@ -17,7 +17,7 @@ from adapters.postgres.directory import (
 from adapters.postgres.pool import create_pool
 from adapters.postgres.vendor_accounts import save_vendor_account
 from app.directory_file import check_file
-from app.security.envelope import LocalKeyStore
+from app.security.envelope import KeyStore
 
 _ENV_REF = re.compile(r"^\$\{([A-Z0-9_]+)\}$")
 
@@ -35,7 +35,7 @@ class DirectoryFileError(ValueError):
     """A directory file with errors: nothing was loaded."""
 
 
-async def load_directory(database_url: str, path: Path, keys: LocalKeyStore | None = None) -> int:
+async def load_directory(database_url: str, path: Path, keys: KeyStore | None = None) -> int:
     """Check a directory file, then load it into PostgreSQL as the application role; the number of locks."""
     from app.settings import settings  # the settings of the command that loads, read when it runs
 
@@ -43,7 +43,7 @@ async def load_directory(database_url: str, path: Path, keys: LocalKeyStore | No
     if errors:
         raise DirectoryFileError("\n".join([f"{path}: {error}" for error in errors]
                                             + [f"{path}: {len(errors)} error(s): nothing loaded"]))
-    keys = keys or LocalKeyStore.from_file(settings.key_file)
+    keys = keys or settings.keys()
     pool = await create_pool(database_url)
     count = 0
     try:

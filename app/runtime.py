@@ -15,7 +15,7 @@ from app.domain.breaker import BreakerSettings
 from app.domain.credential import Vendor
 from app.domain.directory import LockDirectory
 from app.domain.lock_port import LockPort
-from app.security.envelope import KeyStore, LocalKeyStore
+from app.security.envelope import KeyStore
 from app.settings import settings
 from app.vendor_calls import RetrySettings, VendorCaller
 
@@ -66,7 +66,7 @@ async def runtime() -> Runtime:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set: the worker needs the lock directory in PostgreSQL")
         pool = await until_database_answers(lambda: create_pool(settings.database_url))
-        keys = LocalKeyStore.from_file(settings.key_file)
+        keys = settings.keys()
         _installed = Runtime(directory=PostgresDirectory(pool), ports=VendorPorts(pool, keys), keys=keys,
                              cards=PostgresCardNumbers(pool), caller=caller_from_settings())
     return _installed

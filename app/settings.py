@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from app.dev_state import DevStack, read_state, state_file
+from app.security.envelope import KeyStore, LocalKeyStore
 
 
 class Settings(BaseModel):
@@ -22,6 +24,11 @@ class Settings(BaseModel):
     store: str = "rocksdb://"
     web_port: int = 6066
     master_key_file: Path | None = None
+    key_store: Literal["local", "pkcs11"] = Field(default="local", description="where the tenants' key-encryption "
+                                                  "keys live: the local master key file, or a PKCS#11 HSM")
+    pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
+    pkcs11_token: str = ""
+    pkcs11_pin: SecretStr = SecretStr("")
     session_timeout_s: float = Field(default=30.0, gt=0)
     commit_interval_s: float = Field(default=1.0, gt=0, description="how often consumed offsets are committed")
     quick_attempts: int = Field(default=2, ge=1, description="in-place attempts of one vendor call")
@@ -56,6 +63,14 @@ class Settings(BaseModel):
     def key_file(self) -> Path:
         return self.master_key_file or self.data_dir / "master.key"
 
+    def keys(self) -> KeyStore:
+        """The tenants' key store: the HSM's token when ``LIS_KEY_STORE=pkcs11``, else the local master key."""
+        if self.key_store == "pkcs11":
+            from app.security.pkcs11_keys import Pkcs11KeyStore  # python-pkcs11 only where an HSM is used
+
+            return Pkcs11KeyStore(self.pkcs11_library, self.pkcs11_token, self.pkcs11_pin.get_secret_value())
+        return LocalKeyStore.from_file(self.key_file)
+
     @property
     def canonical_url(self) -> str:
         return self.advertised_url or f"http://{self.web_host}:{self.web_port}"
@@ -88,6 +103,10 @@ _ENV = {
     "LIS_STORE": "store",
     "LIS_WEB_PORT": "web_port",
     "LIS_MASTER_KEY_FILE": "master_key_file",
+    "LIS_KEY_STORE": "key_store",
+    "LIS_PKCS11_LIBRARY": "pkcs11_library",
+    "LIS_PKCS11_TOKEN": "pkcs11_token",
+    "LIS_PKCS11_PIN": "pkcs11_pin",
     "LIS_SESSION_TIMEOUT_S": "session_timeout_s",
     "LIS_COMMIT_INTERVAL_S": "commit_interval_s",
     "LIS_QUICK_ATTEMPTS": "quick_attempts",

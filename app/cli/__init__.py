@@ -11,6 +11,7 @@ import typer
 from app.cli.audit import audit_cli, dr_cli
 from app.cli.dlq import dlq_cli
 from app.cli.ingress import ingress_cli
+from app.cli.keys import keys_cli
 from app.cli.master_key import master_key_cli
 from app.cli.ops import ops_cli
 from app.cli.pms import pms_cli
@@ -28,6 +29,7 @@ cli.add_typer(dlq_cli, name="dlq")
 cli.add_typer(master_key_cli, name="master-key")
 cli.add_typer(hil_cli, name="hil")
 cli.add_typer(pms_cli, name="pms")
+cli.add_typer(keys_cli, name="keys")
 cli.add_typer(ops_cli, name="ops")
 
 
@@ -120,13 +122,12 @@ def directory_export(
 
     from adapters.postgres.pool import create_pool
     from app.directory_export import export_tenant
-    from app.security.envelope import LocalKeyStore
     from app.settings import settings
 
     async def export() -> list[dict[str, object]]:
         pool = await create_pool(settings.database_url)
         try:
-            return await export_tenant(pool, LocalKeyStore.from_file(settings.key_file), tenant)
+            return await export_tenant(pool, settings.keys(), tenant)
         finally:
             await pool.close()
 
@@ -232,8 +233,8 @@ def schemas() -> None:
 
 
 # Commands that run and end (not the worker, the ingress or the sandboxes, whose logs are their record).
-SHORT_COMMANDS = frozenset({"ops", "dlq", "audit", "audit-stream", "reconcile", "master-key", "pms", "directory", "dr",
-                            "migrate"})
+SHORT_COMMANDS = frozenset({"ops", "keys", "dlq", "audit", "audit-stream", "reconcile", "master-key", "pms",
+                            "directory", "dr", "migrate"})
 
 
 def _say_when_on_the_dev_stack(command: list[str]) -> None:

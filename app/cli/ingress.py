@@ -69,11 +69,10 @@ def ttlock_path(tenant: str = typer.Option(..., help="The tenant (hotel group)."
 async def _update(tenant: str, vendor: str, change: Callable[[EndpointSecrets], EndpointSecrets]) -> None:
     from adapters.postgres.pool import create_pool
     from adapters.postgres.webhook_endpoints import load_webhook_endpoint, save_webhook_endpoint
-    from app.security.envelope import LocalKeyStore
     from app.security.webhook_signature import EndpointSecrets
     from app.settings import settings
 
-    keys = LocalKeyStore.from_file(settings.key_file)
+    keys = settings.keys()
     pool = await create_pool(settings.database_url, max_size=1)
     try:
         current = await load_webhook_endpoint(pool, keys, tenant, vendor) or EndpointSecrets()

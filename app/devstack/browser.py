@@ -3,10 +3,10 @@ own browser download cannot work on these machines, docs/OPS_API.md). Installed 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
+
+from app.devstack.debian import apt_install
 
 PACKAGE = "chromium"
 
@@ -15,11 +15,7 @@ def chromium_bin() -> Path:
     """The ``chromium`` executable, installing Debian's package the first time on a machine."""
     found = shutil.which("chromium")
     if found is None:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-q", PACKAGE]
-        if subprocess.run(install, capture_output=True, env=env).returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, env=env)  # a fresh machine
-            subprocess.run(install, check=True, capture_output=True, env=env)
+        apt_install(PACKAGE)
         found = shutil.which("chromium")
     if found is None:
         raise FileNotFoundError("apt-get installed chromium but it is not on PATH")

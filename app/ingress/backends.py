@@ -32,7 +32,7 @@ from app.domain.lock_status import VendorWebhook
 from app.infra.topics import ensure_topics
 from app.ingress.guards import IngressMetrics, IngressSettings, Refusal, TenantRateLimit, unavailable
 from app.schema_registry import kafka_headers
-from app.security.envelope import KeyStore, LocalKeyStore, SealError
+from app.security.envelope import KeyStore, SealError
 from app.security.webhook_signature import EndpointSecrets
 from app.settings import Settings
 
@@ -152,7 +152,7 @@ async def open_ingress(settings: IngressSettings, service: Settings) -> AsyncIte
     await ensure_topics(service.kafka_bootstrap_servers, prefix=service.topic_prefix,
                         partitions=service.partitions, replication=service.replication)
     pool = await create_pool(service.database_url, max_size=16)
-    keys = LocalKeyStore.from_file(service.key_file)
+    keys = service.keys()
     sink = WebhookSink(pool, service.kafka_bootstrap_servers, service.topic("vendor.webhooks"),
                        timeout_s=settings.produce_timeout_s)
     ports = VendorPorts(pool, keys)

@@ -24,6 +24,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 _VERSION = 1
 
 
+DOES_NOT_OPEN = "sealed secret does not open for this tenant and binding"
+
+
 class SealError(Exception):
     """A sealed secret could not be opened: wrong tenant, wrong binding, or tampered bytes."""
 
@@ -38,8 +41,15 @@ class KeyPurpose(StrEnum):
 
 
 class KeyStore(Protocol):
-    def tenant_kek(self, tenant: str) -> bytes:
-        """The 32-byte key-encryption key of ``tenant`` (wraps data keys, nothing else)."""
+    """Where the tenants' key-encryption keys live: a local master key, or an HSM that never lets them out
+    (app/security/pkcs11_keys.py). Both wrap data keys with AES-256-GCM, so a sealed secret has one format."""
+
+    def wrap_data_key(self, tenant: str, nonce: bytes, data_key: bytes, aad: bytes) -> bytes:
+        """``data_key`` encrypted (AES-256-GCM, ciphertext and tag) under ``tenant``'s key-encryption key."""
+        ...
+
+    def unwrap_data_key(self, tenant: str, nonce: bytes, wrapped: bytes, aad: bytes) -> bytes:
+        """The data key :meth:`wrap_data_key` wrapped; :class:`SealError` when it does not open."""
         ...
 
     def purpose_key(self, tenant: str, purpose: KeyPurpose) -> bytes:
@@ -69,6 +79,15 @@ class LocalKeyStore:
         hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"lis-tenant-kek-v1", info=tenant.encode())
         return hkdf.derive(self._master)
 
+    def wrap_data_key(self, tenant: str, nonce: bytes, data_key: bytes, aad: bytes) -> bytes:
+        return AESGCM(self.tenant_kek(tenant)).encrypt(nonce, data_key, aad)
+
+    def unwrap_data_key(self, tenant: str, nonce: bytes, wrapped: bytes, aad: bytes) -> bytes:
+        try:
+            return AESGCM(self.tenant_kek(tenant)).decrypt(nonce, wrapped, aad)
+        except InvalidTag as err:
+            raise SealError(DOES_NOT_OPEN) from err
+
     def purpose_key(self, tenant: str, purpose: KeyPurpose) -> bytes:
         info = f"{purpose.value}|{tenant}".encode()
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"lis-purpose-v1", info=info).derive(self._master)
@@ -84,7 +103,7 @@ def seal(keys: KeyStore, tenant: str, binding: str, plaintext: bytes) -> bytes:
     data_key = AESGCM.generate_key(bit_length=256)
     data_nonce, wrap_nonce = os.urandom(12), os.urandom(12)
     ciphertext = AESGCM(data_key).encrypt(data_nonce, plaintext, aad)
-    wrapped = AESGCM(keys.tenant_kek(tenant)).encrypt(wrap_nonce, data_key, aad)
+    wrapped = keys.wrap_data_key(tenant, wrap_nonce, data_key, aad)
     return struct.pack(">BH", _VERSION, len(wrapped)) + wrap_nonce + wrapped + data_nonce + ciphertext
 
 
@@ -98,7 +117,7 @@ def open_sealed(keys: KeyStore, tenant: str, binding: str, sealed: bytes) -> byt
         wrap_nonce, wrapped = body[:12], body[12 : 12 + wrapped_len]
         data_nonce, ciphertext = body[12 + wrapped_len : 24 + wrapped_len], body[24 + wrapped_len :]
         aad = _aad(tenant, binding)
-        data_key = AESGCM(keys.tenant_kek(tenant)).decrypt(wrap_nonce, wrapped, aad)
+        data_key = keys.unwrap_data_key(tenant, wrap_nonce, wrapped, aad)
         return AESGCM(data_key).decrypt(data_nonce, ciphertext, aad)
     except (InvalidTag, struct.error, ValueError) as err:
-        raise SealError("sealed secret does not open for this tenant and binding") from err
+        raise SealError(DOES_NOT_OPEN) from err
