@@ -105,7 +105,7 @@ _ENV = {
     "LIS_MASTER_KEY_FILE": "master_key_file",
     "LIS_KEY_STORE": "key_store",
     "LIS_PKCS11_LIBRARY": "pkcs11_library",
-    "LIS_PKCS11_TOKEN": "pkcs11_token",
+    "LIS_PKCS11_TOKEN": "pkcs11_token",  # nosec B105 - the token's label (a name), not a secret
     "LIS_PKCS11_PIN": "pkcs11_pin",
     "LIS_SESSION_TIMEOUT_S": "session_timeout_s",
     "LIS_COMMIT_INTERVAL_S": "commit_interval_s",
