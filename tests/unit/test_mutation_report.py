@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from app.devstack.mutation import REPORT, TARGET, code_digest, summarize, triage
 
 
@@ -34,10 +32,6 @@ def test_the_report_kills_its_target_share_of_the_non_equivalent_mutants() -> No
     assert score >= TARGET, f"mutation score {score:.1%} is under {TARGET:.0%}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "2026-12-03: 162 survivors not triaged yet (lock_status, reservation_intake, ops_access, reconcile, stay_times, "
-    "stream_audit, stay, reservation, breaker, directory, errors …): the saga, audit-record, handler, shift and "
-    "dead-letter ones are killed or triaged; strict, so the marker goes once the rest are"))
 def test_every_survivor_is_triaged() -> None:
     assert _summary()["untriaged"] == [], "survivors with no verdict in docs/evidence/mutation/triage.toml"
 

@@ -1,0 +1,25 @@
+"""The lock directory at its edges: a stay opens its rooms' doors and the common areas open to guests — not a
+staff-only area, not another room's door — and each lock carries its gateway and the property's offline fallback."""
+
+from __future__ import annotations
+
+from app.domain.credential import OfflineFallback
+from app.domain.directory import DirectoryLock, PropertyDirectory
+
+FALLBACK = OfflineFallback(after_minutes=5, arrival_within_minutes=30)
+DIRECTORY = PropertyDirectory(tenant="t1", region="eu-west", property="p1", offline_fallback=FALLBACK, locks=(
+    DirectoryLock(lock_id="door-101", vendor="ttlock", vendor_lock_id="1", gateway_id="gw-1", room="101"),
+    DirectoryLock(lock_id="door-102", vendor="ttlock", vendor_lock_id="2", room="102", guest_access=True),
+    DirectoryLock(lock_id="lobby", vendor="ttlock", vendor_lock_id="3", gateway_id="gw-9", area="lobby",
+                  guest_access=True),
+    DirectoryLock(lock_id="linen", vendor="ttlock", vendor_lock_id="4", area="linen room"),
+))
+
+
+def test_a_stay_opens_its_door_and_the_guest_areas_only() -> None:
+    assert [ref.lock_id for ref in DIRECTORY.locks_for_stay(("101",))] == ["door-101", "lobby"]
+
+
+def test_every_lock_of_a_stay_carries_its_gateway_and_the_propertys_offline_fallback() -> None:
+    refs = DIRECTORY.locks_for_stay(("101",))
+    assert [(ref.gateway_id, ref.offline_fallback) for ref in refs] == [("gw-1", FALLBACK), ("gw-9", FALLBACK)]
