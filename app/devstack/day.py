@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import statistics
@@ -85,6 +86,9 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
     console.print("[bold]lock-integration-service[/] — starting PostgreSQL, Kafka, the TTLock and Salto sandboxes, "
                   "the Wiegand encoder simulator and a worker")
     stack = await Stack.start()
+    # Library log lines (a Kafka client's retry, say) go to the stack's log, not over the progress display.
+    logging.basicConfig(filename=stack.root / "lis-dev.log", level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         directory = demo_directory()
         urls = {"ttlock": await stack.start_ttlock_sandbox(), "salto": await start_salto_sandbox(stack)}

@@ -6,7 +6,9 @@ consumer can keep a metadata snapshot of 0 partitions for it and crash every tab
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -36,5 +38,20 @@ async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently by another worker
                 await admin.create_topics(missing)
+            await _until_led(admin, [topic.name for topic in missing])
     finally:
         await admin.close()
+
+
+async def _until_led(admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30.0) -> None:
+    """Wait (bounded) until every partition of the new topics has a leader: the first records sent to a topic just
+    created otherwise meet NotLeaderForPartition, which the producer retries but logs as an error line."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        described = await admin.describe_topics(names)
+        if len(described) == len(names) and all(
+                topic["error_code"] == 0 and topic["partitions"]
+                and all(part["error_code"] == 0 and part["leader"] >= 0 for part in topic["partitions"])
+                for topic in described):
+            return
+        await asyncio.sleep(0.1)
