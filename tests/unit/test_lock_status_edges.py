@@ -4,31 +4,16 @@ carries, redeliveries of reports that would be news again, and the shape of the 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 from app.domain.lock_event import LockEventType, event_id
 from app.domain.lock_status import (
     LockCondition,
     LockStatusEvent,
-    LockStatusEventType,
-    VendorEvent,
     VendorEventType,
     VendorWebhook,
     step_lock_status,
 )
-
-T0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
-S = LockStatusEventType
-
-
-def report(kind: VendorEventType, minute: int = 0, **fields: object) -> VendorEvent:
-    return VendorEvent.model_validate({"type": kind, "vendor_type": str(kind),
-                                       "occurred_at": T0 + timedelta(minutes=minute), **fields})
-
-
-def webhook(*events: VendorEvent, webhook_id: str = "msg_1") -> VendorWebhook:
-    return VendorWebhook(webhook_id=webhook_id, vendor="salto", tenant="t1", region="eu-west", property="p1",
-                         lock_id="door-101", vendor_lock_id="70001", received_at=T0, events=events)
+from tests.unit.test_webhook_lock_status import S, report, webhook
 
 
 def run(*hooks: VendorWebhook) -> tuple[LockCondition, list[LockStatusEvent]]:

@@ -16,9 +16,10 @@ WINDOW = Validity(starts_at=START, ends_at=START + timedelta(days=2))
 NOW = START + timedelta(hours=1)
 
 
-def record(stay: str, status: CredentialStatus, ref: str | None = None) -> CredentialRecord:
-    return CredentialRecord(stay=stay, sequence=1, idempotency_key=f"{LOCK.key}|{stay}|1", status=status,
-                            kind=CredentialKind.PASSCODE, validity=WINDOW, vendor_ref=ref)
+def record(stay: str, status: CredentialStatus, ref: str | None = None, **fields: object) -> CredentialRecord:
+    return CredentialRecord.model_validate({
+        "stay": stay, "sequence": 1, "idempotency_key": f"{LOCK.key}|{stay}|1", "status": status,
+        "kind": CredentialKind.PASSCODE, "validity": WINDOW, "vendor_ref": ref, **fields})
 
 
 def saga(*records: CredentialRecord) -> LockSaga:

@@ -3,31 +3,12 @@ judged, a window ending now is not put back, and the verdict and the metric name
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from app.domain.credential import CredentialKind, IssuedCredential, LockRef, Validity
-from app.domain.lock_saga import CredentialRecord, CredentialStatus, LockSaga
+from app.domain.credential import CredentialKind, Validity
+from app.domain.lock_saga import CredentialStatus
 from app.domain.reconcile import Drift, ReconcileLock, find_drift, repairs, verdict
-
-LOCK = LockRef(tenant="acme", region="eu-west", property="p1", lock_id="door-1", vendor="ttlock", vendor_lock_id="1")
-START = datetime(2026, 12, 1, 15, tzinfo=UTC)
-WINDOW = Validity(starts_at=START, ends_at=START + timedelta(days=2))
-NOW = START + timedelta(hours=1)
-
-
-def record(stay: str, status: CredentialStatus, ref: str | None = None, **fields: object) -> CredentialRecord:
-    return CredentialRecord.model_validate({
-        "stay": stay, "sequence": 1, "idempotency_key": f"{LOCK.key}|{stay}|1", "status": status,
-        "kind": CredentialKind.PASSCODE, "validity": WINDOW, "vendor_ref": ref, **fields})
-
-
-def saga(*records: CredentialRecord) -> LockSaga:
-    return LockSaga(lock=LOCK, credentials={r.stay: r for r in records})
-
-
-def on_lock(owner: CredentialRecord | str, ref: str, validity: Validity = WINDOW) -> IssuedCredential:
-    label = owner if isinstance(owner, str) else owner.label
-    return IssuedCredential(vendor_ref=ref, kind=CredentialKind.PASSCODE, label=label, validity=validity)
+from tests.unit.test_reconcile import LOCK, NOW, START, WINDOW, on_lock, record, saga
 
 
 def test_a_repair_re_issues_the_records_own_kind_window_guest_and_mobile_account() -> None:

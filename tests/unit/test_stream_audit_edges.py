@@ -3,25 +3,12 @@ different kinds, and a re-driven issue that carries what the stay holds and says
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from app.domain.credential import CredentialKind
-from app.domain.lock_event import LockCommand
-from app.domain.lock_saga import LockSaga, new_saga, step_lock_saga
 from app.domain.reservation import ReservationEventType as T
 from app.domain.stay import step_stay
 from app.domain.stream_audit import Difference, Problem, find_differences
-from tests.builders import lock, reservation
-
-DOOR_101, LOBBY = lock("door-101", "10101"), lock("lobby", "19999")
-NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
-
-
-def sagas_after(*commands: LockCommand) -> dict[str, LockSaga]:
-    sagas: dict[str, LockSaga] = {}
-    for command in commands:
-        sagas[command.lock.key], _ = step_lock_saga(sagas.get(command.lock.key, new_saga(command.lock)), command, NOW)
-    return sagas
+from tests.builders import reservation
+from tests.unit.test_stream_audit import DOOR_101, LOBBY, sagas_after
 
 
 def test_the_latest_pms_revision_counts_whatever_order_the_events_came_in() -> None:
