@@ -26,8 +26,9 @@ setup: $(VENV)/.installed
 dev: setup  ## the service on its embedded default, fed a simulated hotel day
 	$(BIN)/lis dev
 
-test: setup  ## every test: unit, agents, contract, integration, e2e (starts Kafka and PostgreSQL itself)
-	$(BIN)/pytest
+test: setup  ## every test: unit, agents, contract, integration, e2e (starts Kafka and PostgreSQL itself); JUnit XML
+## in .var/reports/junit.xml, the evidence `lis readiness` reads
+	$(BIN)/pytest --junitxml=.var/reports/junit.xml
 
 lint: setup  ## ruff, the import floors of docs/ARCHITECTURE.md (import-linter contracts), Redocly's OpenAPI lint,
 ## bandit and gitleaks over the repository and its history (docs/security/SCANS.md)
@@ -44,6 +45,7 @@ coverage-domain: setup  ## branch coverage of app/domain from the I/O-free tests
 	rm -rf .var/coverage && mkdir -p .var/coverage
 	$(BIN)/coverage run --source=app/domain -m pytest -q -p no:cacheprovider tests/unit tests/agents
 	$(BIN)/coverage combine -q
+	mkdir -p .var/reports && $(BIN)/coverage json -q -o .var/reports/coverage-domain.json
 	$(BIN)/coverage report --fail-under=95
 
 coverage: setup  ## the whole suite under coverage, subprocesses included; HTML in .var/coverage/html (~35 min)
@@ -51,7 +53,8 @@ coverage: setup  ## the whole suite under coverage, subprocesses included; HTML 
 	echo "import coverage; coverage.process_startup()" > $$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/lis-coverage.pth
 	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml $(BIN)/coverage run -m pytest; status=$$?; \
 	rm -f $$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/lis-coverage.pth; \
-	$(BIN)/coverage combine -q && $(BIN)/coverage html -q && $(BIN)/coverage report | tail -1; exit $$status
+	$(BIN)/coverage combine -q && $(BIN)/coverage html -q && $(BIN)/coverage report | tail -1; \
+	mkdir -p .var/reports && $(BIN)/coverage json -q -o .var/reports/coverage.json; exit $$status
 
 bench: setup  ## benchmarks with stored baselines: fail on a >10 % regression (not part of `make test`)
 	$(BIN)/python tests/benchmarks/audit_bench.py

@@ -21,7 +21,7 @@ from app.domain.lock_event import LockCommand, LockEvent, LockEventType, RetryDu
 from app.domain.lock_saga import LockSaga, RetryPolicy, VendorCall, VendorOutcome
 from app.domain.master_shift import LockStepDone
 from app.domain.reconcile import ReconcileLock
-from app.metrics import LOCK_EVENTS, OFFLINE_CODES, PMS_TO_LOCK_EVENT, RETRIES_SCHEDULED
+from app.metrics import LOCK_EVENTS, OFFLINE_CODES, PMS_TO_LOCK_EVENT, PROPERTY_LOCK_EVENTS, RETRIES_SCHEDULED
 from app.runtime import Runtime, runtime
 from app.saga_handler import handle_lock_input
 from app.settings import settings
@@ -74,6 +74,7 @@ class FaustSagaPorts:
     async def publish_event(self, key: str, event: LockEvent) -> None:
         await publish_acked(lock_events, key, event)
         LOCK_EVENTS.labels(event.tenant, event.vendor, event.type).inc()
+        PROPERTY_LOCK_EVENTS.labels(event.tenant, event.property, event.type).inc()
         if event.offline and event.type is LockEventType.KEY_ISSUED:
             OFFLINE_CODES.labels(event.tenant, event.vendor).inc()
         if event.requested_at is not None:

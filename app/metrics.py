@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-VENDOR_CALLS = Counter("lis_vendor_calls_total", "Vendor calls by vendor, action and outcome",
-                       ["vendor", "action", "outcome"])
+VENDOR_CALLS = Counter("lis_vendor_calls_total", "Vendor calls by vendor, region, action and outcome",
+                       ["vendor", "region", "action", "outcome"])
 BREAKER_OPEN = Gauge("lis_circuit_open", "1 while the circuit breaker of a tenant's vendor is open or half-open",
                      ["tenant", "vendor"])
 DEAD_LETTERS = Counter("lis_dead_letters_total", "Records sent to lock.dlq, by source topic", ["source"])
@@ -27,6 +27,10 @@ UNKNOWN_RESERVATIONS = Counter("lis_unknown_reservations_total", "PMS events for
 LOCK_EVENTS = Counter("lis_lock_events_total", "Lock events published on lock.events, by tenant, vendor and type "
                       "(key.issued, key.issue_failed, key.updated, key.revoked, key.revoke_failed); an event "
                       "re-emitted after a crash counts again", ["tenant", "vendor", "type"])
+PROPERTY_LOCK_EVENTS = Counter("lis_property_lock_events_total", "Lock events published on lock.events, by tenant, "
+                               "property and type: the per-property dashboard (properties are bounded by the lock "
+                               "directory, a few hundred to a thousand per hotel group)",
+                               ["tenant", "property", "type"])
 OPS_REQUESTS = Counter("lis_ops_requests_total", "Ops API requests by view, outcome (allowed, refused) and reason "
                        "code (allowed, token_expired, tenant_not_allowed, …)", ["view", "outcome", "reason"])
 OFFLINE_CODES = Counter("lis_offline_codes_total", "Offline passcodes issued because a lock's gateway was offline "
@@ -40,3 +44,13 @@ STEPS_RETRY_PENDING = Gauge("lis_saga_steps_retry_pending", "Lock steps (issue, 
 STEPS_STALLED = Gauge("lis_saga_steps_stalled", "Lock steps of this worker's locks in flight with no retry pending "
                       "for longer than a vendor call can take: no step is carrying them out (a lost retry tick, a "
                       "hung call); each one is a key that is neither issued nor revoked")
+SYNTHETIC_CHECKS = Counter("lis_synthetic_checks_total", "Synthetic vendor checks (lis synthetics) by vendor, region "
+                           "and outcome: ok, or the step that failed (issue_failed, not_listed, revoke_failed, "
+                           "still_listed)", ["vendor", "region", "outcome"])
+SYNTHETIC_CHECK_UP = Gauge("lis_synthetic_check_up", "1 when the last synthetic check of the vendor in the region "
+                           "passed, 0 when it failed", ["vendor", "region"])
+SYNTHETIC_CHECK_SECONDS = Histogram("lis_synthetic_check_seconds", "A passing synthetic check, issue to revoke "
+                                    "confirmed, by vendor and region", ["vendor", "region"],
+                                    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
+SYNTHETIC_LAST_SUCCESS = Gauge("lis_synthetic_last_success_timestamp_seconds", "When the vendor's synthetic check "
+                               "in the region last passed (Unix time)", ["vendor", "region"])

@@ -104,9 +104,9 @@ class VendorCaller:
                 ref = record.vendor_ref
                 await self._revoke(port, lock, call)
         except LockError as err:
-            VENDOR_CALLS.labels(lock.vendor, call.action, err.cause).inc()
+            VENDOR_CALLS.labels(lock.vendor, lock.region, call.action, err.cause).inc()
             return failed_outcome(call, err, self._delay(record, err), offline_capable=offline_capable)
-        VENDOR_CALLS.labels(lock.vendor, call.action, "offline_code" if call.offline else "ok").inc()
+        VENDOR_CALLS.labels(lock.vendor, lock.region, call.action, "offline_code" if call.offline else "ok").inc()
         code = issued.code if issued is not None else None
         return VendorOutcome(action=call.action, stay=record.stay, idempotency_key=record.idempotency_key,
                              ok=True, vendor_ref=ref, offline_capable=offline_capable, offline=code is not None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from app.domain.credential import CredentialKind, LockRef, Validity, Vendor
@@ -11,6 +11,13 @@ from app.domain.reservation import ReservationEvent, ReservationEventType
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ARRIVAL = datetime(2026, 12, 1, 15, 0, tzinfo=BERLIN)
+
+
+def stay_to_come(hour: int = 15, tz: ZoneInfo | timezone = UTC) -> datetime:
+    """Tomorrow at ``hour`` in ``tz``: an arrival still to come whatever day the tests run (tests that reach a
+    sandbox or the worker's clock must not use a fixed date: a window that has ended lists and settles differently)."""
+    tomorrow = datetime.now(tz).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(hour), tzinfo=tz)
 
 
 def lock(lock_id: str = "door-101", vendor_lock_id: str = "10101", tenant: str = "t1") -> LockRef:

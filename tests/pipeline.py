@@ -31,6 +31,7 @@ from app.domain.reservation import ReservationEvent
 from app.domain.stay_times import PropertyTimes
 from app.infra.ports import free_ports
 from app.infra.topics import PMS_MAX_RECORD_BYTES
+from tests.builders import stay_to_come
 from tests.pipeline_vendors import VendorSide
 
 
@@ -60,6 +61,7 @@ class Pipeline(VendorSide):
     vendor_proxy: FaultProxy | None = None  # when set, the worker reaches the TTLock sandbox through it
     ledger: bool = False  # workers append each processed offset to ``ledger_path`` (LIS_PROCESSED_LEDGER)
     offline_fallback: dict[str, int] | None = None  # the property's, in the directory (docs/FAILURE_MODES.md)
+    canary: bool = False  # a TTLock test lock for the synthetic checks (`canary-1`, synthetic, no guest access)
 
     @property
     def tenant(self) -> str:
@@ -92,6 +94,9 @@ class Pipeline(VendorSide):
         ttlock = tuple(DirectoryLock(lock_id=f"door-{n}", vendor="ttlock", vendor_lock_id=str(base + n),
                                      gateway_id=str(base + n % gateways), room=str(100 + n))
                        for n in range(first_ttlock, self.rooms + 1))
+        if self.canary:
+            ttlock += (DirectoryLock(lock_id="canary-1", vendor="ttlock", vendor_lock_id=str(base + 9_999),
+                                     gateway_id=str(base), area="test-lock", synthetic=True),)
         locks = salto + wiegand + ttlock
         self.directory = PropertyDirectory(tenant=self.tenant, region="eu-west", property="p1", locks=locks,
                                            times=PropertyTimes(time_zone=self.time_zone),
@@ -162,7 +167,7 @@ class Pipeline(VendorSide):
 
     def confirmations(self, rooms: Iterable[int], *, nights: int = 2) -> list[ReservationEvent]:
         """One two-night confirmation per room number n: reservation Rn in room 100+n (lock door-n)."""
-        start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+        start = stay_to_come()
         return [self.room_event(event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
                                 occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=start,
                                 departure=start + timedelta(days=nights)) for n in rooms]

@@ -30,7 +30,7 @@ class PostgresDirectory:
         async with tenant_transaction(self._pool, tenant) as conn:
             region = await conn.fetchval("SELECT region FROM tenants WHERE tenant_id = $1", tenant)
             rows = await conn.fetch(
-                "SELECT lock_id, vendor, vendor_lock_id, gateway_id, room, area, guest_access FROM locks "
+                "SELECT lock_id, vendor, vendor_lock_id, gateway_id, room, area, guest_access, synthetic FROM locks "
                 "WHERE tenant_id = $1 AND property_id = $2 ORDER BY lock_id", tenant, property_id)
             settings = await conn.fetchrow(
                 "SELECT time_zone, check_in, check_out, early_check_in, late_checkout, room_policy, "
@@ -47,6 +47,14 @@ class PostgresDirectory:
                                       offline_fallback=fallback)
         self._cache[(tenant, property_id)] = directory
         return directory
+
+
+async def synthetic_properties(pool: asyncpg.Pool, tenant: str) -> list[str]:
+    """The tenant's properties that have a test lock for the synthetic vendor checks."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows = await conn.fetch("SELECT DISTINCT property_id FROM locks WHERE tenant_id = $1 AND synthetic "
+                                "ORDER BY property_id", tenant)
+    return [row["property_id"] for row in rows]
 
 
 async def save_tenant(pool: asyncpg.Pool, tenant: str, region: str, name: str) -> None:
@@ -79,9 +87,9 @@ async def save_property_directory(pool: asyncpg.Pool, directory: PropertyDirecto
                            directory.tenant, directory.property)
         await conn.executemany(
             "INSERT INTO locks (tenant_id, lock_id, property_id, region, vendor, vendor_lock_id, gateway_id, room, "
-            "area, guest_access) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "area, guest_access, synthetic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             [(directory.tenant, lock.lock_id, directory.property, directory.region, lock.vendor.value,
-              lock.vendor_lock_id, lock.gateway_id, lock.room, lock.area, lock.guest_access)
+              lock.vendor_lock_id, lock.gateway_id, lock.room, lock.area, lock.guest_access, lock.synthetic)
              for lock in directory.locks])
 
 

@@ -13,8 +13,11 @@ from app.cli.dlq import dlq_cli
 from app.cli.ingress import ingress_cli
 from app.cli.keys import keys_cli
 from app.cli.master_key import master_key_cli
+from app.cli.observability import dashboards_command, status_feed_command
 from app.cli.ops import ops_cli
 from app.cli.pms import pms_cli
+from app.cli.readiness import readiness_command
+from app.cli.synthetics import synthetics_cli
 from app.devstack.hil import hil_cli
 from app.devstack.sandbox_cli import sandbox_cli
 
@@ -31,6 +34,10 @@ cli.add_typer(hil_cli, name="hil")
 cli.add_typer(pms_cli, name="pms")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(ops_cli, name="ops")
+cli.add_typer(synthetics_cli, name="synthetics")
+cli.command("readiness")(readiness_command)
+cli.command("dashboards")(dashboards_command)
+cli.command("status-feed")(status_feed_command)
 
 
 @cli.command()
@@ -234,7 +241,7 @@ def schemas() -> None:
 
 # Commands that run and end (not the worker, the ingress or the sandboxes, whose logs are their record).
 SHORT_COMMANDS = frozenset({"ops", "keys", "dlq", "audit", "audit-stream", "reconcile", "master-key", "pms",
-                            "directory", "dr", "migrate"})
+                            "directory", "dr", "migrate", "synthetics"})
 
 
 def _say_when_on_the_dev_stack(command: list[str]) -> None:

@@ -9,10 +9,11 @@ operator is asked to pull and replug the cable; blank cards must be on the encod
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +28,7 @@ from app.domain.errors import LockError
 
 hil_cli = typer.Typer(no_args_is_help=True, help="Hardware-in-the-loop checklists for lock hardware.")
 Step = Callable[[], Awaitable[None]]
+RECORDS = Path("docs/evidence/hil")
 
 
 @hil_cli.callback()
@@ -162,6 +164,17 @@ async def run_on_simulator(zone: str, facility: int, first_card: int) -> list[Ch
             )
 
 
+def record_result(folder: Path, port: str | None, checks: list[Check]) -> Path:
+    """The checklist's dated result: on which port (or the simulator), each check and its outcome."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    result = {"date": now.isoformat(), "port": port or "pty simulator", "simulator": port is None,
+              "checks": [asdict(item) for item in checks]}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{now:%Y-%m-%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
+
+
 async def _ask(question: str) -> None:
     await asyncio.to_thread(typer.prompt, question, default="done", show_default=False)
 
@@ -172,8 +185,10 @@ def hil_wiegand(
     zone: Annotated[str, typer.Option(help="A zone the encoder knows (use a test zone on a real site).")] = "staff",
     facility: Annotated[int, typer.Option(min=0, max=255, help="The site's facility code.")] = 42,
     card: Annotated[int | None, typer.Option(min=0, max=65533, help="First of three test card numbers.")] = None,
+    record: Annotated[Path, typer.Option(help="Where the dated result goes (`lis readiness` reads it).")] = RECORDS,
 ) -> None:
-    """Run the Generic Wiegand checklist: encode, read back, parity, validity, blocklist, unplug/replug."""
+    """Run the Generic Wiegand checklist: encode, read back, parity, validity, blocklist, unplug/replug; record the
+    dated result."""
     first = card if card is not None else secrets.randbelow(60_000) + 1
     if port is None:
         checks = asyncio.run(run_on_simulator(zone, facility, first))
@@ -191,5 +206,5 @@ def hil_wiegand(
     for item in checks:
         typer.echo(f"[{'PASS' if item.ok else 'FAIL'}] {item.name}: {item.detail}")
     failed = sum(not item.ok for item in checks)
-    typer.echo(f"{len(checks) - failed} passed, {failed} failed")
+    typer.echo(f"{len(checks) - failed} passed, {failed} failed; recorded in {record_result(record, port, checks)}")
     raise typer.Exit(1 if failed else 0)

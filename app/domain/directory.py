@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from app.domain.credential import Frozen, LockRef, OfflineFallback, Vendor
 from app.domain.stay_times import PropertyTimes
@@ -19,6 +19,15 @@ class DirectoryLock(Frozen):
     room: str | None = None
     area: str | None = None
     guest_access: bool = False
+    # A test lock the synthetic vendor checks (lis synthetics) issue and revoke a canary credential on: no room, no
+    # guest access, so no stay ever gets a key to it, and the checks touch no other lock.
+    synthetic: bool = False
+
+    @model_validator(mode="after")
+    def _a_synthetic_lock_serves_no_guest(self) -> DirectoryLock:
+        if self.synthetic and (self.room is not None or self.guest_access):
+            raise ValueError(f"synthetic lock {self.lock_id} must have no room and no guest access")
+        return self
 
 
 class RoomPolicy(StrEnum):
@@ -43,6 +52,10 @@ class PropertyDirectory(Frozen):
         return LockRef(tenant=self.tenant, region=self.region, property=self.property, lock_id=lock.lock_id,
                        vendor=lock.vendor, vendor_lock_id=lock.vendor_lock_id, gateway_id=lock.gateway_id,
                        offline_fallback=self.offline_fallback)
+
+    def synthetic_locks(self) -> list[LockRef]:
+        """The property's test locks for the synthetic vendor checks."""
+        return [self.ref(lock) for lock in self.locks if lock.synthetic]
 
     def locks_for_stay(self, rooms: tuple[str, ...]) -> list[LockRef]:
         """Every lock a guest of these rooms opens: the rooms' doors, then common areas with guest access."""

@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.benchmarks.ingress.load import LoadResult, find_k6, run_k6, run_pytho
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = Path(__file__).with_name("ingress") / "baseline.json"
+EVIDENCE = Path(__file__).resolve().parents[2] / "docs" / "evidence" / "load"
 LOCKS = [f"AP-{n}" for n in range(1, 9)]
 
 
@@ -104,6 +106,20 @@ def regressions(run: dict[str, Any], baseline: dict[str, Any], tolerance: float)
     return found
 
 
+def write_dated_result(run: dict[str, Any], found: list[str], tolerance: float) -> Path:
+    """The comparison with the baseline, dated, in docs/evidence/load/ (`lis readiness` reads the newest)."""
+    now = datetime.now(UTC)
+    result = {"date": now.isoformat(timespec="seconds"), "generator": run["ingress"]["generator"],
+              "tolerance": tolerance, "regressions": found, "ingress_rps": run["ingress"]["rps"],
+              "bare_aiohttp_rps": run["bare_aiohttp"]["rps"],
+              "ratio": round(run["ingress"]["rps"] / run["bare_aiohttp"]["rps"], 3), "run": run}
+    path = EVIDENCE / f"{now:%Y-%m-%dT%H%MZ}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"result stored in {path}")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     run = asyncio.run(bench(args))
@@ -120,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     baseline = json.loads(args.baseline.read_text())
     found = regressions(run, baseline, args.tolerance)
+    write_dated_result(run, found, args.tolerance)
     for line in found:
         print(f"REGRESSION: {line}", file=sys.stderr)
     if found and bare["rps"] < baseline["bare_aiohttp"]["rps"] * (1 - args.tolerance):

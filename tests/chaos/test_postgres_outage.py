@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.
 async def test_reservations_during_a_postgres_outage_are_issued_once_it_is_back(pipeline: Pipeline,
                                                                                  stack: Stack) -> None:
     assert stack.postgres is not None, "needs the project's own PostgreSQL to stop it"
-    start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)  # a stay to come
     stack.postgres.stop_server()
     try:
         # A new property for this tenant is not in the directory cache: the worker must reach the database.

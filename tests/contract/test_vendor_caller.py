@@ -19,7 +19,7 @@ from app.domain.lock_saga import CredentialRecord, CredentialStatus, RetryPolicy
 from app.vendor_calls import RetrySettings, VendorCaller
 from tests.contract.harness import FixedMaterial, VendorHarness
 
-START = datetime(2026, 12, 1, 14, tzinfo=UTC)
+START = datetime(2031, 5, 4, 14, tzinfo=UTC)  # in the future: a sandbox lists no card whose window has ended
 
 
 def issue_call(kind: CredentialKind, key: str) -> VendorCall:

@@ -22,6 +22,7 @@ from adapters.postgres.migrate import migrate
 from adapters.postgres.pool import create_pool
 from app.devstack.postgres import PostgresServer
 from app.devstack.stack import Stack
+from tests.builders import stay_to_come
 from tests.e2e.test_audit_trail import sunk
 from tests.pipeline import Pipeline, distinct
 
@@ -58,7 +59,7 @@ def lis(pipeline: Pipeline, *args: str, timeout_s: float = 60) -> subprocess.Com
 
 async def confirm_and_sink(pipeline: Pipeline, store: AuditStore, rooms: range) -> list[str]:
     """Confirm a stay per room, wait for the keys and for the sink to store every audit record; leaf order ids."""
-    start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    start = stay_to_come()
     await pipeline.publish(pipeline.room_event(
         event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1, occurred_at=datetime.now(UTC),
         rooms=[str(100 + n)], arrival=start, departure=start + timedelta(days=2)) for n in rooms)

@@ -22,6 +22,7 @@ from app.audit.leaves import audit_leaf
 from app.audit.merkle import leaf_hash, verify_inclusion
 from app.domain.reservation import ReservationEvent
 from app.topic_io import read_topic
+from tests.builders import stay_to_come
 from tests.pipeline import Pipeline, distinct
 
 ROOMS = 20
@@ -76,7 +77,7 @@ async def publish_audit(pipeline: Pipeline, value: bytes) -> None:
 
 
 def confirmations(pipeline: Pipeline) -> list[ReservationEvent]:
-    start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    start = stay_to_come()
     return [pipeline.room_event(event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
                                 occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=start,
                                 departure=start + timedelta(days=2)) for n in range(1, ROOMS + 1)]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.builders import stay_to_come
 from tests.pipeline import Pipeline, distinct, fast_retries
 
 FAST_RETRIES = fast_retries(LIS_RETRY_MAX_ATTEMPTS="3", LIS_BREAKER_MIN_CALLS="1000")
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
 
 async def test_exhausted_issue_is_dead_lettered_and_replayed_once_the_vendor_is_back(pipeline: Pipeline) -> None:
     await pipeline.inject("http_5xx", rate=1.0)
-    start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    start = stay_to_come()
     await pipeline.publish([pipeline.room_event(
         event_id="c1", type="reservation.confirmed", reservation="R1", sequence=1, occurred_at=datetime.now(UTC),
         rooms=["101"], arrival=start, departure=start + timedelta(days=2))])
@@ -43,7 +44,7 @@ async def test_a_partial_booking_keys_its_known_room_and_an_unknown_checkout_is_
 ) -> None:
     """Room 999 has no lock: room 101 of the same booking still gets its key and the letter names both; a checkout
     of a reservation never seen is a dead letter, not silence."""
-    start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    start = stay_to_come()
     booking = pipeline.room_event(event_id="c1", type="reservation.confirmed", reservation="R1", sequence=1,
                                   occurred_at=datetime.now(UTC), rooms=["101", "999"], arrival=start,
                                   departure=start + timedelta(days=2))

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from app.devstack.stack import Stack
+from tests.builders import stay_to_come
 from tests.pipeline import Pipeline, distinct
 
 ROOMS = 100
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.
 
 
 def confirmations(pipeline: Pipeline) -> list:  # type: ignore[type-arg]
-    start = datetime(2026, 12, 1, 15, tzinfo=BERLIN)
+    start = stay_to_come(tz=BERLIN)
     return [pipeline.room_event(event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
                                 occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=start,
                                 departure=start + timedelta(days=1 + n % 5, hours=-4), guest_id=f"guest-{n}")
@@ -68,6 +69,8 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
         issued_metric = (f'lis_lock_events_total{{tenant="{pipeline.tenant}",type="key.issued",vendor="ttlock"}} '
                          f"{float(ROOMS)}")
         assert issued_metric in metrics, [line for line in metrics.splitlines() if "lis_lock_events" in line]
+        per_property = f'lis_property_lock_events_total{{property="p1",tenant="{pipeline.tenant}",type="key.issued"}}'
+        assert f"{per_property} {float(ROOMS)}" in metrics, "the per-property dashboard's counter moves with each key"
         latencies = (f'lis_pms_to_lock_event_seconds_count{{tenant="{pipeline.tenant}",type="key.issued"}} '
                      f"{float(ROOMS)}")
         assert latencies in metrics, "each key's latency from its PMS event is observed once"
@@ -90,7 +93,7 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
 async def test_a_property_mixing_ttlock_and_salto_locks_issues_and_revokes_on_both(stack: Stack) -> None:
     mixed = await Pipeline(stack, rooms=20, salto_rooms=10).start()
     try:
-        start = datetime(2026, 12, 1, 15, tzinfo=BERLIN)
+        start = stay_to_come(tz=BERLIN)
         await mixed.publish(mixed.room_event(
             event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
             occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=start,

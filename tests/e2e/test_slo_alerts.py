@@ -1,9 +1,11 @@
 """A real Prometheus scrapes a worker and evaluates the service's own rules: an injected vendor outage makes the
-key-issuance burn-rate page fire, and enough good issues after recovery resolve it."""
+key-issuance burn-rate page fire, and enough good issues after recovery resolve it; the status feed derived from the
+same Prometheus shows the vendor operational before the outage and in a partial outage during it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -47,9 +49,28 @@ async def until_state(prometheus: PrometheusServer, tenant: str, wanted: str | N
     raise AssertionError(f"{ALERT} not {wanted} within {timeout_s} s (5 m error ratio: {ratio})")
 
 
+async def until_component(pipeline: Pipeline, prometheus: PrometheusServer, wanted: str, timeout_s: float) -> str:
+    """`lis status-feed` against the test's Prometheus until the TTLock component in eu-west has ``wanted``."""
+    started, out = time.monotonic(), ""
+    while time.monotonic() - started < timeout_s:
+        out = pipeline.lis("status-feed", "--prometheus", prometheus.url, "--out",
+                           str(pipeline.stack.root / f"status-{pipeline.tenant}"))
+        if f"ttlock door keys (eu-west): {wanted}" in out:
+            return out
+        await asyncio.sleep(2)
+    raise AssertionError(f"the status feed never showed ttlock in eu-west {wanted}: {out}")
+
+
 async def test_a_vendor_outage_fires_the_issuance_burn_rate_page_and_recovery_resolves_it(
         pipeline: Pipeline, prometheus: PrometheusServer) -> None:
     events = pipeline.confirmations(range(1, FAILING + GOOD + 1))
+    before = events[FAILING:FAILING + 10]  # good keys before the outage: the feed has calls to judge
+    await pipeline.publish(before)
+    await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= len(before))
+    await until_component(pipeline, prometheus, "operational", timeout_s=60)
+    summary = json.loads((pipeline.stack.root / f"status-{pipeline.tenant}" / "summary.json").read_text())
+    assert summary["status"]["indicator"] == "none"
+
     await pipeline.inject("http_5xx", rate=1.0)
     for event in events[:FAILING]:  # spread over scrapes, so the counters' growth is seen (rate() needs it)
         await pipeline.publish([event])
@@ -59,9 +80,11 @@ async def test_a_vendor_outage_fires_the_issuance_burn_rate_page_and_recovery_re
     assert len(distinct(failed, "key.issue_failed")) == FAILING
     fired_after = await until_state(prometheus, pipeline.tenant, "firing", timeout_s=120)
     print(f"{ALERT} fired {fired_after:.0f} s after the last failure was published")
+    during = await until_component(pipeline, prometheus, "partial_outage", timeout_s=60)
+    assert "Partial System Outage" in during
 
     await pipeline.inject("clear")
-    for start in range(FAILING, FAILING + GOOD, 10):
+    for start in range(FAILING + len(before), FAILING + GOOD, 10):
         await pipeline.publish(events[start:start + 10])
         await asyncio.sleep(1)
     issued = await pipeline.read("lock.events", until=lambda rs: len(distinct(rs, "key.issued")) >= GOOD,

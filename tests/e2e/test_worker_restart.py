@@ -10,6 +10,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from tests.builders import stay_to_come
 from tests.pipeline import Pipeline, distinct
 
 ROOMS = 100
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.
 
 
 async def test_worker_killed_mid_stream_neither_duplicates_nor_loses_a_credential(pipeline: Pipeline) -> None:
-    start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    start = stay_to_come()
     await pipeline.publish(
         pipeline.room_event(event_id=f"c{n}", type="reservation.confirmed", reservation=f"R{n}", sequence=1,
                             occurred_at=datetime.now(UTC), rooms=[str(100 + n)], arrival=start,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -37,10 +39,17 @@ async def test_the_checklist_reports_an_encoder_without_cards_as_failed_checks()
     assert "no card on the encoder" in failed["encode"]
 
 
-def test_lis_hil_wiegand_runs_the_checklist_on_the_simulator_and_exits_zero() -> None:
-    result = CliRunner().invoke(hil_cli, ["wiegand", "--card", "2000"])
+def test_lis_hil_wiegand_runs_the_checklist_on_the_simulator_exits_zero_and_records_a_dated_result(
+        tmp_path: Path) -> None:
+    result = CliRunner().invoke(hil_cli, ["wiegand", "--card", "2000", "--record", str(tmp_path)])
 
     assert result.exit_code == 0, result.output
     for name in CHECKS:
         assert f"[PASS] {name}:" in result.output
     assert "7 passed, 0 failed" in result.output
+    (recorded,) = tmp_path.glob("*.json")
+    written = json.loads(recorded.read_text())
+    assert written["simulator"] is True
+    assert [check["name"] for check in written["checks"]] == list(CHECKS)
+    assert all(check["ok"] for check in written["checks"])
+    assert datetime.fromisoformat(written["date"]).tzinfo is not None

@@ -3,6 +3,9 @@ staff-only area, not another room's door — and each lock carries its gateway a
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from app.domain.credential import OfflineFallback
 from app.domain.directory import DirectoryLock, PropertyDirectory
 
@@ -13,6 +16,7 @@ DIRECTORY = PropertyDirectory(tenant="t1", region="eu-west", property="p1", offl
     DirectoryLock(lock_id="lobby", vendor="ttlock", vendor_lock_id="3", gateway_id="gw-9", area="lobby",
                   guest_access=True),
     DirectoryLock(lock_id="linen", vendor="ttlock", vendor_lock_id="4", area="linen room"),
+    DirectoryLock(lock_id="canary", vendor="ttlock", vendor_lock_id="5", area="test lock", synthetic=True),
 ))
 
 
@@ -23,3 +27,15 @@ def test_a_stay_opens_its_door_and_the_guest_areas_only() -> None:
 def test_every_lock_of_a_stay_carries_its_gateway_and_the_propertys_offline_fallback() -> None:
     refs = DIRECTORY.locks_for_stay(("101",))
     assert [(ref.gateway_id, ref.offline_fallback) for ref in refs] == [("gw-1", FALLBACK), ("gw-9", FALLBACK)]
+
+
+def test_the_synthetic_checks_find_the_test_locks_and_no_stay_opens_one() -> None:
+    assert [ref.lock_id for ref in DIRECTORY.synthetic_locks()] == ["canary"]
+    every_room = tuple(lock.room for lock in DIRECTORY.locks if lock.room)
+    assert "canary" not in [ref.lock_id for ref in DIRECTORY.locks_for_stay(every_room)]
+
+
+@pytest.mark.parametrize("serves", [{"room": "103"}, {"area": "lobby", "guest_access": True}], ids=["room", "guests"])
+def test_a_synthetic_lock_that_would_serve_a_guest_is_refused(serves: dict[str, object]) -> None:
+    with pytest.raises(ValidationError, match="synthetic lock canary must have no room and no guest access"):
+        DirectoryLock(lock_id="canary", vendor="ttlock", vendor_lock_id="5", synthetic=True, **serves)  # type: ignore[arg-type]

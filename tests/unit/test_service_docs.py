@@ -240,9 +240,9 @@ def test_a_doc_cites_only_settings_metrics_topics_and_commands_the_code_has(doc:
 
 def test_the_check_finds_made_up_citations() -> None:
     text = ("`LIS_NO_SUCH_SETTING` `LIS_NOPE_*` `lis_no_such_metric_total` `lis_lock_events_total_bucket` "
-            "`lock.no-such-topic` `lis readiness` and\n```\nlis audit no-such-sub --tenant T\n```\n")
+            "`lock.no-such-topic` `lis no-such-command` and\n```\nlis audit no-such-sub --tenant T\n```\n")
     assert KNOWN.problems(text) == [
-        "command lis audit no-such-sub", "command lis readiness", "metric lis_lock_events_total_bucket",
+        "command lis audit no-such-sub", "command lis no-such-command", "metric lis_lock_events_total_bucket",
         "metric lis_no_such_metric_total", "setting LIS_NOPE_*", "setting LIS_NO_SUCH_SETTING",
         "topic lock.no-such-topic"]
 
