@@ -9,6 +9,7 @@ import os
 import signal
 import statistics
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -50,6 +51,8 @@ def demo_directory() -> PropertyDirectory:
                                area="lobby", guest_access=True))
     locks.append(DirectoryLock(lock_id="staff-area", vendor="wiegand", vendor_lock_id="staff",
                                gateway_id="back-office", area="staff"))
+    locks.append(DirectoryLock(lock_id="ttlock-test-lock", vendor="ttlock", vendor_lock_id="19998", gateway_id="9",
+                               area="back office test lock", synthetic=True))  # lis synthetics' canary lock
     return PropertyDirectory(tenant=TENANT, region=REGION, property=PROPERTY, locks=tuple(locks))
 
 
@@ -105,11 +108,14 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         await load_directory(stack.database_url, path, stack.keys)
         path.unlink()  # it held the sandbox accounts' secrets; the sealed copies are in PostgreSQL
         await stack.ensure_topics()
-        worker_port, metrics_port = free_ports(2)
+        worker_port, metrics_port, synthetics_port = free_ports(3)
         stack.spawn(["worker"], log_name="worker",
                     env=stack.env(LIS_WEB_PORT=str(worker_port), LIS_METRICS_PORT=str(metrics_port)))
+        stack.spawn(["synthetics", "run", "--tenant", TENANT, "--rounds", "0", "--every", "10", "--metrics-port",
+                     str(synthetics_port)], log_name="synthetics", env=stack.env())
         urls["ops"] = f"http://127.0.0.1:{worker_port}/ops/"
-        prometheus = PrometheusServer.start(stack.root / "prometheus", [f"127.0.0.1:{metrics_port}"], RULES,
+        prometheus = PrometheusServer.start(stack.root / "prometheus", [f"127.0.0.1:{metrics_port}",
+                                                                        f"127.0.0.1:{synthetics_port}"], RULES,
                                             interval_s=1.0)
         stack.processes.append(prometheus.process)
         urls["prometheus"] = prometheus.url
@@ -126,6 +132,7 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         if note:
             console.print(note)
         await _slis(console, prometheus)
+        await _status(console, prometheus, stack.root / "status")
         ok = sum(counts.values()) >= expected and not _failures(counts)
         if keep:
             await _keep_running(console, stack, urls["ops"])
@@ -236,6 +243,21 @@ async def _slis(console: Console, prometheus: PrometheusServer) -> None:
     value = f"{float(ratio[0]['value'][1]) * 100:.2f} %" if ratio else "no data yet"
     console.print(f"SLIs from Prometheus ({prometheus.url}): key issue failures over 5 min {value} "
                   f"(SLO: at most 0.5 %); alerts firing: {', '.join(sorted(alerts)) or 'none'}")
+
+
+async def _status(console: Console, prometheus: PrometheusServer, folder: Path) -> None:
+    """The synthetic checks and the status feed, from the same Prometheus."""
+    from app.observability.status_feed import ERROR_RATIO, SYNTHETIC_UP, publish, signals_from
+
+    ratios, ups = await asyncio.gather(asyncio.to_thread(prometheus.query, ERROR_RATIO),
+                                       asyncio.to_thread(prometheus.query, SYNTHETIC_UP))
+    checks = [f"{up['metric']['vendor']} in {up['metric']['region']} "
+              + ("passing" if up["value"][1] == "1" else "FAILING") for up in ups]
+    current = publish(folder, signals_from(ratios, ups), datetime.now(UTC), page_name="Demo Hotels door keys",
+                      page_url="http://127.0.0.1/status")
+    components = ", ".join(f"{c['name']} {c['status']}" for c in current["components"]) or "no vendor calls yet"
+    console.print(f"synthetic checks: {', '.join(checks) or 'none reported yet'}; status feed "
+                  f"({folder / 'summary.json'}): {current['status']['description']} — {components}")
 
 
 def _summary(console: Console, events: list[TimedEvent], counts: dict[str, int], by_vendor: dict[str, int],

@@ -53,6 +53,7 @@ def test_dlq_audit_and_master_key_commands_reach_a_kept_dev_stack_without_any_se
                  if re.search(r"Traceback|Warning|WARNING|ERROR|retrying|Unclosed", line)]
         assert not noise, f"lis dev's terminal shows library noise: {noise[:5]}"
         assert "SLIs from Prometheus (http://127.0.0.1:" in output.read_text(), "the day's SLIs, read back"
+        assert "synthetic checks: ttlock in eu-west passing" in output.read_text(), "the canary on the test lock"
 
         exports = lis(env, "dev", "env")
         assert exports.returncode == 0, exports.stderr
