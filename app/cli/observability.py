@@ -28,7 +28,8 @@ def _query(prometheus: str, expr: str) -> list[dict[str, Any]]:
         answer = httpx.get(f"{prometheus.rstrip('/')}/api/v1/query", params={"query": expr}, timeout=10)
         answer.raise_for_status()
     except httpx.HTTPError as err:
-        typer.echo(f"Prometheus at {prometheus} did not answer ({err}): nothing written", err=True)
+        where = httpx.URL(prometheus).copy_with(username=None, password=None)  # never print credentials
+        typer.echo(f"Prometheus at {where} did not answer ({type(err).__name__}): nothing written", err=True)
         raise typer.Exit(1) from err
     result: list[dict[str, Any]] = answer.json()["data"]["result"]
     return result

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.readiness.evidence import JUNIT
-from app.readiness.report import MARK, readiness, write
+from app.readiness.report import MARK, held, readiness, write
 from app.readiness.scorecard import TIERS, State
 
 
@@ -38,7 +38,7 @@ def readiness_command(
     console.print(rows)
     tiers = Table("tier", "verdict", "rows keeping it from GO")
     for tier, verdict in report["tiers"].items():
-        tiers.add_row(tier, "GO" if verdict["go"] else "NO-GO", str(len(verdict["blocking"])))
+        tiers.add_row(tier, "GO" if verdict["go"] else "NO-GO", held(verdict))
     console.print(tiers)
     as_json, as_markdown = write(report, out)
     console.print(f"highest tier GO: {report['highest_go'] or 'none'}; written to {as_json} and {as_markdown}")

@@ -21,7 +21,7 @@ from grafana_foundation_sdk.models.common import LegendDisplayMode, LegendPlacem
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh, VariableSort
 
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
-ISSUE_TYPES = 'type=~"key.issued|key.issue_failed|key.issue_delayed"'
+ISSUE_TYPES = 'type=~"key.issued|key.issue_failed"'  # settled issues, as the SLO counts them (delayed is pending)
 FAILURE_TYPES = 'type=~"key.issue_failed|key.revoke_failed|key.update_failed|key.issue_delayed"'
 
 

@@ -45,13 +45,13 @@ class Signals:
 
 
 def component_status(signals: Signals) -> str:
-    burn = (signals.error_ratio or 0.0) / BUDGET
-    synthetic_failing = signals.synthetic_up == 0
-    if synthetic_failing and burn > FAST_BURN:
+    ratio = signals.error_ratio or 0.0
+    fast, synthetic_failing = ratio > BUDGET * FAST_BURN, signals.synthetic_up == 0
+    if synthetic_failing and fast:
         return "major_outage"
-    if synthetic_failing or burn > FAST_BURN:
+    if synthetic_failing or fast:
         return "partial_outage"
-    return "degraded_performance" if burn > SLOW_BURN else "operational"
+    return "degraded_performance" if ratio > BUDGET * SLOW_BURN else "operational"
 
 
 def signals_from(error_ratios: list[dict[str, Any]], synthetics: list[dict[str, Any]]
@@ -116,6 +116,7 @@ def atom(current: dict[str, Any], entries: list[dict[str, Any]]) -> str:
                       ("updated", page["updated_at"])):
         ET.SubElement(feed, tag).text = text
     ET.SubElement(feed, "link", href=page["url"])
+    ET.SubElement(ET.SubElement(feed, "author"), "name").text = page["name"]
     for entry in entries:
         item = ET.SubElement(feed, "entry")
         was = f" (was {entry['was'].replace('_', ' ')})" if entry["was"] else ""

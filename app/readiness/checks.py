@@ -9,11 +9,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from app.devstack.mutation import code_digest
-from app.readiness.evidence import SuiteRun, capped, judged_by_tests, newest_json, not_built, placeholders, within
+from app.readiness.evidence import (
+    Case,
+    SuiteRun,
+    capped,
+    case_verdict,
+    judged_by_tests,
+    newest_dated,
+    not_built,
+    of_commit,
+    placeholders,
+    run_problem,
+    within,
+)
 from app.readiness.scorecard import Finding, State
 
 VENDORS = ("ttlock", "salto", "wiegand")
@@ -33,53 +46,66 @@ class Evidence:
     now: datetime
     conformance: Path  # the conformance reports folder (its history.jsonl)
     junit: Path  # where the test run's report was looked for
+    head: str | None = None  # the commit checked out, which the test run should have tested
 
     def tests(self, *files: str) -> Finding:
-        return judged_by_tests(self.run, list(files), self.now, self.junit)
+        return judged_by_tests(self.run, list(files), self.now, self.junit, self.head)
+
+
+def _vendor_of(case: Case) -> str:
+    """``test_x[ttlock]`` and ``test_y[ttlock-timeout]`` → ``ttlock``."""
+    return case.name.rpartition("[")[2].rstrip("]").split("-")[0]
 
 
 def vendor_contracts(ev: Evidence) -> Finding:
-    finding = ev.tests(*CONTRACT)
-    if finding.state is State.MISSING and "failed" not in finding.reason:
-        return finding
-    cases = [case for case in (ev.run.cases if ev.run else []) if case.file in CONTRACT]
-    passing = [vendor for vendor in VENDORS
-               if (mine := [c for c in cases if c.name.split("[")[-1].split("-")[0].rstrip("]") == vendor])
-               and all(c.outcome == "passed" for c in mine)]
-    state = State.MET if passing else State.MISSING
-    return Finding(state, f"{len(passing)} vendors pass every contract case: {', '.join(passing) or 'none'}; "
-                          "against their sandboxes", finding.source, finding.date, len(passing))
+    """Met by each vendor none of whose contract cases failed and one at least passed; the count is of those."""
+    problem = run_problem(ev.run, CONTRACT, ev.now, ev.junit)
+    if problem is not None or ev.run is None:
+        return problem or Finding(State.MISSING, "no test run", ", ".join(CONTRACT))
+    cases = [case for case in ev.run.cases if case.file in CONTRACT]
+    verdicts = {vendor: case_verdict([c for c in cases if _vendor_of(c) == vendor]) for vendor in VENDORS
+                if any(_vendor_of(c) == vendor for c in cases)}
+    met = [vendor for vendor, (state, _) in verdicts.items() if state is State.MET]
+    partial = [vendor for vendor, (state, _) in verdicts.items() if state is State.PARTIAL]
+    state = State.MET if met else State.PARTIAL if partial else State.MISSING
+    others = "; ".join(f"{vendor}: {reason}" for vendor, (got, reason) in verdicts.items() if got is not State.MET)
+    reason = f"{len(met)} vendors pass the contract suite against their sandboxes: {', '.join(met) or 'none'}"
+    finding = Finding(state, reason + (f" ({others})" if others else ""), ", ".join(CONTRACT),
+                      ev.run.date.date().isoformat() if ev.run.date else None, len(met))
+    return of_commit(finding, ev.run, ev.head)
+
+
+def _branch_and_line(files: dict[str, Any]) -> tuple[float, float]:
+    """app/domain's branch coverage and the rest's line coverage, in per cent, from coverage's JSON ``files``."""
+    dom = [f["summary"] for name, f in files.items() if name.startswith("app/domain/")]
+    rest = [f["summary"] for name, f in files.items() if not name.startswith("app/domain/")]
+    branch = 100.0 * sum(s["covered_branches"] for s in dom) / max(sum(s["num_branches"] for s in dom), 1)
+    line = 100.0 * sum(s["covered_lines"] for s in rest) / max(sum(s["num_statements"] for s in rest), 1)
+    return branch, line
 
 
 def coverage(ev: Evidence) -> Finding:
+    """Met by the whole suite's report at both targets; the domain's own report alone is at most partial."""
     reports = ev.root / ".var" / "reports"
     whole, domain = reports / "coverage.json", reports / "coverage-domain.json"
-    if whole.is_file():
-        data = json.loads(whole.read_text())
-        date = data["meta"]["timestamp"][:10]
-        files = data["files"]
-        dom = [f["summary"] for name, f in files.items() if name.startswith("app/domain/")]
-        rest = [f["summary"] for name, f in files.items() if not name.startswith("app/domain/")]
-        branch = 100.0 * sum(s["covered_branches"] for s in dom) / max(sum(s["num_branches"] for s in dom), 1)
-        line = 100.0 * sum(s["covered_lines"] for s in rest) / max(sum(s["num_statements"] for s in rest), 1)
-        met = branch >= DOMAIN_BRANCH_TARGET and line >= LINE_TARGET
-        fresh = within(data["meta"]["timestamp"], ev.now, COVERAGE_WINDOW)
-        reason = (f"whole suite: app/domain {branch:.1f} % branch (≥ {DOMAIN_BRANCH_TARGET:.0f}), the rest "
-                  f"{line:.1f} % line (≥ {LINE_TARGET:.0f})")
-        if met and fresh:
-            return Finding(State.MET, reason, str(whole.relative_to(ev.root)), date)
-        if not fresh:
-            reason += f", measured more than {COVERAGE_WINDOW.days} days ago"
-        return Finding(State.PARTIAL if branch >= DOMAIN_BRANCH_TARGET else State.MISSING, reason,
-                       str(whole.relative_to(ev.root)), date)
-    if domain.is_file():
-        data = json.loads(domain.read_text())
-        percent = data["totals"]["percent_covered"]
-        state = State.PARTIAL if percent >= DOMAIN_BRANCH_TARGET else State.MISSING
-        return Finding(state, f"app/domain {percent:.1f} % branch (`make coverage-domain`); the whole suite is not "
-                              "measured: run `make coverage`", str(domain.relative_to(ev.root)),
-                       data["meta"]["timestamp"][:10])
-    return Finding(State.MISSING, "no coverage report: run `make coverage`", ".var/reports/coverage.json")
+    path = whole if whole.is_file() else domain if domain.is_file() else None
+    if path is None:
+        return Finding(State.MISSING, "no coverage report: run `make coverage`", ".var/reports/coverage.json")
+    data = json.loads(path.read_text())
+    source, date = str(path.relative_to(ev.root)), data["meta"]["timestamp"][:10]
+    branch, line = _branch_and_line(data["files"])
+    if not within(data["meta"]["timestamp"], ev.now, COVERAGE_WINDOW):
+        return Finding(State.MISSING, f"measured more than {COVERAGE_WINDOW.days} days ago: run `make coverage`",
+                       source, date)
+    if branch < DOMAIN_BRANCH_TARGET:
+        return Finding(State.MISSING, f"app/domain {branch:.1f} % branch (≥ {DOMAIN_BRANCH_TARGET:.0f})", source,
+                       date)
+    if path == domain:
+        return Finding(State.PARTIAL, f"app/domain {branch:.1f} % branch (`make coverage-domain`); the whole suite "
+                                      "is not measured: run `make coverage`", source, date)
+    reason = (f"whole suite: app/domain {branch:.1f} % branch (≥ {DOMAIN_BRANCH_TARGET:.0f}), the rest {line:.1f} % "
+              f"line (≥ {LINE_TARGET:.0f})")
+    return Finding(State.MET if line >= LINE_TARGET else State.PARTIAL, reason, source, date)
 
 
 def mutation(ev: Evidence) -> Finding:
@@ -98,73 +124,81 @@ def mutation(ev: Evidence) -> Finding:
                           f"mutants killed (target {report['target']:.0%})", source, date)
 
 
+def green_nights(outcomes: list[tuple[datetime, bool]]) -> int:
+    """How many consecutive calendar nights (UTC days) end the history green, each night's runs all green."""
+    nights: dict[date, bool] = {}
+    for stamp, green in sorted(outcomes):
+        nights[stamp.date()] = nights.get(stamp.date(), True) and green
+    count, expected = 0, None
+    for night in sorted(nights, reverse=True):
+        if not nights[night] or (expected is not None and night != expected):
+            break
+        count, expected = count + 1, night - timedelta(days=1)
+    return count
+
+
 def conformance(ev: Evidence) -> Finding:
     history = ev.conformance / "history.jsonl"
-    if not history.is_file():
+    lines = [line for line in history.read_text().splitlines() if line.strip()] if history.is_file() else []
+    if not lines:
         return Finding(State.MISSING, "no conformance history: run `lis sandbox conformance` nightly", str(history))
     runs: dict[str, list[tuple[datetime, bool]]] = {}
-    for line in history.read_text().splitlines():
+    for line in lines:
         entry = json.loads(line)
-        stamp = datetime.strptime(entry["run"], "%Y%m%dT%H%M%SZ").replace(tzinfo=ev.now.tzinfo)
+        stamp = datetime.strptime(entry["run"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         runs.setdefault(entry["vendor"], []).append((stamp, bool(entry["green"])))
-    green = []
-    for vendor, outcomes in sorted(runs.items()):
-        nights = set()
-        for stamp, ok in reversed(outcomes):
-            if not ok:
-                break
-            nights.add(stamp.date())
-        if len(nights) >= 3 and ev.now - outcomes[-1][0] <= NIGHTLY_WINDOW:
-            green.append(vendor)
-    last = max(stamp for outcomes in runs.values() for stamp, _ in outcomes).date().isoformat()
-    state = State.MET if green and len(green) == len(runs) else State.MISSING
-    return Finding(state, f"green on 3 or more nights in a row, last run within {NIGHTLY_WINDOW.days} days: "
-                          f"{', '.join(green) or 'none'} of {', '.join(sorted(runs))}", str(history), last, len(green))
+    last = max(stamp for outcomes in runs.values() for stamp, _ in outcomes)
+    green = [vendor for vendor, outcomes in sorted(runs.items())
+             if green_nights(outcomes) >= 3 and ev.now - max(outcomes)[0] <= NIGHTLY_WINDOW]
+    state = State.MET if len(green) == len(runs) else State.MISSING
+    return Finding(state, f"green on 3 or more nights in a row, the last within {NIGHTLY_WINDOW.days} days: "
+                          f"{', '.join(green) or 'none'} of {', '.join(sorted(runs))}", str(history),
+                   last.date().isoformat(), len(green))
 
 
 def load_baseline(ev: Evidence) -> Finding:
     folder = ev.root / "docs" / "evidence" / "load"
-    newest = newest_json(folder)
-    if newest is None:
+    found = newest_dated(ev.root, folder)
+    if found is None:
         return Finding(State.MISSING, "no dated load result: run `make bench`", str(folder))
-    path, result = newest
-    source, date = str(path.relative_to(ev.root)), result["date"][:10]
+    result = found.result
     if not within(result["date"], ev.now, LOAD_WINDOW):
-        return Finding(State.MISSING, f"the last load run is older than {LOAD_WINDOW.days} days", source, date)
+        return Finding(State.MISSING, f"the last load run is older than {LOAD_WINDOW.days} days", found.source,
+                       found.date)
     if result["regressions"]:
-        return Finding(State.MISSING, "; ".join(result["regressions"]), source, date)
-    finding = Finding(State.MET, f"ingress within {result['tolerance']:.0%} of its baseline", source, date)
+        return Finding(State.MISSING, "; ".join(result["regressions"]), found.source, found.date)
+    finding = Finding(State.MET, f"ingress within {result['tolerance']:.0%} of its baseline", found.source,
+                      found.date)
     return finding if result["generator"] == "k6" else capped(finding, "measured by the Python load generator: "
                                                                        "build k6 (`make k6`)")
 
 
 def hil(ev: Evidence) -> Finding:
     folder = ev.root / "docs" / "evidence" / "hil"
-    newest = newest_json(folder)
-    if newest is None:
+    found = newest_dated(ev.root, folder)
+    if found is None:
         return Finding(State.MISSING, "no dated HIL checklist: run `lis hil wiegand --port …` on the encoder",
                        str(folder))
-    path, result = newest
-    source, date = str(path.relative_to(ev.root)), result["date"][:10]
+    result = found.result
     failed = [check["name"] for check in result["checks"] if not check["ok"]]
     if failed or not within(result["date"], ev.now, HIL_WINDOW):
         why = f"failed: {', '.join(failed)}" if failed else f"older than {HIL_WINDOW.days} days"
-        return Finding(State.MISSING, why, source, date)
-    finding = Finding(State.MET, f"{len(result['checks'])} checks passed on {result['port']}", source, date)
+        return Finding(State.MISSING, why, found.source, found.date)
+    finding = Finding(State.MET, f"{len(result['checks'])} checks passed on {result['port']}", found.source,
+                      found.date)
     return capped(finding, "on the pty simulator, not an encoder") if result["simulator"] else finding
 
 
 def pentest(ev: Evidence) -> Finding:
     folder = ev.root / "docs" / "security" / "pentest"
-    newest = newest_json(folder)
-    if newest is None:
+    found = newest_dated(ev.root, folder)
+    if found is None:
         return Finding(State.MISSING, "no penetration test report (docs/security/pentest/*.json)", str(folder))
-    path, report = newest
-    open_highs = [f["title"] for f in report["findings"] if f["severity"] in ("high", "critical")
+    open_highs = [f["title"] for f in found.result["findings"] if f["severity"] in ("high", "critical")
                   and f["status"] != "fixed"]
     state = State.MISSING if open_highs else State.MET
     return Finding(state, f"{len(open_highs)} Highs open" + (f": {', '.join(open_highs)}" if open_highs else ""),
-                   str(path.relative_to(ev.root)), report["date"][:10])
+                   found.source, found.date)
 
 
 def doc_filled(ev: Evidence, doc: str, marker: str, met: str) -> Finding:

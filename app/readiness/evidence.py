@@ -56,8 +56,7 @@ def read_junit(path: Path) -> SuiteRun | None:
     run = SuiteRun()
     for suite in [root] if root.tag == "testsuite" else list(root.iter("testsuite")):
         if suite.get("timestamp"):
-            stamp = datetime.fromisoformat(suite.get("timestamp", ""))
-            run.date = stamp if stamp.tzinfo else stamp.astimezone(UTC)
+            run.date = aware(suite.get("timestamp", ""))
         for prop in suite.findall("properties/property"):
             if prop.get("name") == "commit":
                 run.commit = prop.get("value")
@@ -75,8 +74,8 @@ def read_junit(path: Path) -> SuiteRun | None:
     return run
 
 
-def judged_by_tests(run: SuiteRun | None, files: list[str], now: datetime, junit: Path) -> Finding:
-    """Met when every case of ``files`` passed in a recent run; partial when some are marked xfail."""
+def run_problem(run: SuiteRun | None, files: list[str], now: datetime, junit: Path) -> Finding | None:
+    """Why the last run cannot judge ``files`` (none, too old, one of them not run), or None."""
     source = ", ".join(files)
     if run is None:
         return Finding(State.MISSING, f"no test report at {junit}: run `make test`", source)
@@ -84,24 +83,45 @@ def judged_by_tests(run: SuiteRun | None, files: list[str], now: datetime, junit
     if run.date is None or now - run.date > TEST_RUN_WINDOW:
         return Finding(State.MISSING, f"the last test run ({date or 'undated'}) is older than "
                                       f"{TEST_RUN_WINDOW.days} days", source, date)
-    cases = [case for case in run.cases if case.file in files]
+    ran = {case.file for case in run.cases}
+    if absent := [file for file in files if file not in ran]:
+        return Finding(State.MISSING, f"the last test run ran none of {', '.join(absent)}", source, date)
+    return None
+
+
+def case_verdict(cases: list[Case]) -> tuple[State, str]:
+    """Missing when one failed or none passed; partial when one is marked xfail; skips are named, never passes."""
     failed = [case for case in cases if case.outcome == "failed"]
     passed = [case for case in cases if case.outcome == "passed"]
     skipped = [case for case in cases if case.outcome == "skipped" and not case.xfail]
     marked = [case for case in cases if case.xfail]
-    on = f" (commit {run.commit[:12]})" if run.commit else ""
     also = f"; {len(skipped)} skipped as not applicable, e.g. {skipped[0].name}" if skipped else ""
-    if not cases:
-        return Finding(State.MISSING, f"the last test run ran none of {source}", source, date)
     if failed:
-        return Finding(State.MISSING, f"{len(failed)} of {len(cases)} failed, e.g. {failed[0].file}::"
-                                      f"{failed[0].name}", source, date)
+        return State.MISSING, f"{len(failed)} of {len(cases)} failed, e.g. {failed[0].file}::{failed[0].name}"
     if not passed:
-        return Finding(State.MISSING, f"none of {len(cases)} passed{also}", source, date)
+        return State.MISSING, f"none of {len(cases)} passed{also}"
     if marked:
-        return Finding(State.PARTIAL, f"{len(marked)} of {len(cases)} are marked xfail (known to fail "
-                                      f"sometimes), e.g. {marked[0].name}{also}", source, date)
-    return Finding(State.MET, f"{len(passed)} tests passed{on}{also}", source, date)
+        return State.PARTIAL, (f"{len(marked)} of {len(cases)} are marked xfail (known to fail sometimes), e.g. "
+                               f"{marked[0].name}{also}")
+    return State.MET, f"{len(passed)} tests passed{also}"
+
+
+def judged_by_tests(run: SuiteRun | None, files: list[str], now: datetime, junit: Path, head: str | None
+                    ) -> Finding:
+    """The verdict of ``files``' cases in a recent run that ran each of them; a run of another commit than
+    ``head`` is at most partial."""
+    problem = run_problem(run, files, now, junit)
+    if problem is not None or run is None:
+        return problem or Finding(State.MISSING, "no test run", ", ".join(files))
+    state, reason = case_verdict([case for case in run.cases if case.file in files])
+    finding = Finding(state, reason, ", ".join(files), run.date.date().isoformat() if run.date else None)
+    return of_commit(finding, run, head)
+
+
+def of_commit(finding: Finding, run: SuiteRun, head: str | None) -> Finding:
+    if head is None or run.commit is None or run.commit == head:
+        return finding
+    return capped(finding, f"the run tested commit {run.commit[:12]}, not HEAD {head[:12]}: run `make test` again")
 
 
 def capped(finding: Finding, why: str) -> Finding:
@@ -111,14 +131,31 @@ def capped(finding: Finding, why: str) -> Finding:
     return Finding(State.PARTIAL, f"{finding.reason}; {why}", finding.source, finding.date, finding.count)
 
 
-def newest_json(folder: Path) -> tuple[Path, dict[str, Any]] | None:
+@dataclass(frozen=True)
+class Dated:
+    """The newest dated result file of a folder: its content, where it is (relative to the repository), its day."""
+
+    result: dict[str, Any]
+    source: str
+    date: str
+
+
+def newest_dated(root: Path, folder: Path) -> Dated | None:
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    return (files[-1], json.loads(files[-1].read_text())) if files else None
+    if not files:
+        return None
+    result = json.loads(files[-1].read_text())
+    return Dated(result, str(files[-1].relative_to(root)), aware(result["date"]).date().isoformat())
+
+
+def aware(stamp: str) -> datetime:
+    """An ISO timestamp as an aware datetime; one without an offset (coverage's) is taken as UTC."""
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def within(date: str, now: datetime, window: timedelta) -> bool:
-    stamp = datetime.fromisoformat(date)
-    return now - (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)) <= window
+    return now - aware(date) <= window
 
 
 def placeholders(path: Path, marker: str) -> Finding | None:

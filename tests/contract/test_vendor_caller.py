@@ -17,9 +17,10 @@ from app.domain.errors import DuplicateCredential
 from app.domain.lock_event import LockAction, LockCommand
 from app.domain.lock_saga import CredentialRecord, CredentialStatus, RetryPolicy, VendorCall, new_saga, step_lock_saga
 from app.vendor_calls import RetrySettings, VendorCaller
+from tests.builders import stay_to_come
 from tests.contract.harness import FixedMaterial, VendorHarness
 
-START = datetime(2031, 5, 4, 14, tzinfo=UTC)  # in the future: a sandbox lists no card whose window has ended
+START = stay_to_come()  # a window still to come: a sandbox lists no card whose window has ended
 
 
 def issue_call(kind: CredentialKind, key: str) -> VendorCall:

@@ -11,29 +11,14 @@ from typing import Any
 
 import promql_parser
 import pytest
-import yaml
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
-from prometheus_client import REGISTRY
 
-import app.metrics  # noqa: F401  # registers the worker's metrics
-from app.ingress.guards import IngressMetrics
 from app.observability.dashboards import dashboards
+from tests.promql import exported_names, metric_names
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "observability" / "grafana"
-RULES = ROOT / "observability" / "prometheus" / "rules.yml"
-SUFFIXES = {"counter": ["_total"], "gauge": [""], "histogram": ["", "_bucket", "_sum", "_count"]}
-
-
-def exported_names() -> set[str]:
-    names = set()
-    for registry in (REGISTRY, IngressMetrics().registry):
-        for family in registry.collect():
-            names.update(f"{family.name}{suffix}" for suffix in SUFFIXES.get(family.type, [""]))
-    recorded = {rule["record"] for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]
-                if "record" in rule}
-    return names | recorded
 
 
 def _board(name: str) -> dict[str, Any]:
@@ -42,20 +27,6 @@ def _board(name: str) -> dict[str, Any]:
 
 def _panels(board: dict[str, Any]) -> list[dict[str, Any]]:
     return [panel for panel in board["panels"] if panel["type"] != "row"]
-
-
-def metric_names(node: Any) -> set[str]:
-    """Every metric a parsed PromQL expression selects (vector selectors, inside functions and aggregations)."""
-    if isinstance(node, promql_parser.VectorSelector):
-        return {node.name} if node.name else {m.value for m in node.matchers.matchers if m.name == "__name__"}
-    names: set[str] = set()
-    for attribute in ("lhs", "rhs", "expr", "vector_selector", "param"):
-        child = getattr(node, attribute, None)
-        if child is not None:
-            names |= metric_names(child)
-    for argument in getattr(node, "args", None) or []:
-        names |= metric_names(argument)
-    return names
 
 
 def test_the_committed_dashboards_are_the_ones_lis_dashboards_builds() -> None:

@@ -4,6 +4,7 @@ summary shape, with unchanged components keeping their time and each change one 
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET  # parses the feed this test just built  # nosec B405
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,10 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.observability.status_feed import (
+    BUDGET,
     ERROR_RATIO,
+    FAST_BURN,
+    SLOW_BURN,
     SYNTHETIC_UP,
     Signals,
     component_status,
@@ -22,18 +26,22 @@ from app.observability.status_feed import (
     signals_from,
     summary,
 )
-from tests.unit.test_dashboards import exported_names, metric_names
+from tests.promql import exported_names, metric_names
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
+SLOW, FAST = BUDGET * SLOW_BURN, BUDGET * FAST_BURN
+
+
 @pytest.mark.parametrize(("ratio", "up", "status"), [
-    (None, None, "operational"), (0.0, 1.0, "operational"), (0.03, 1.0, "operational"),
-    (0.031, 1.0, "degraded_performance"), (0.072, 1.0, "degraded_performance"), (0.073, 1.0, "partial_outage"),
-    (0.0, 0.0, "partial_outage"), (0.04, 0.0, "partial_outage"), (0.5, 0.0, "major_outage"),
+    (None, None, "operational"), (0.0, 1.0, "operational"), (SLOW, 1.0, "operational"),
+    (math.nextafter(SLOW, 1), 1.0, "degraded_performance"), (FAST, 1.0, "degraded_performance"),
+    (math.nextafter(FAST, 1), 1.0, "partial_outage"), (0.0, 0.0, "partial_outage"), (SLOW * 2, 0.0, "partial_outage"),
+    (FAST, 0.0, "partial_outage"), (math.nextafter(FAST, 1), 0.0, "major_outage"),
 ], ids=["no-data", "clean", "slow-burn-edge", "slow-burn", "fast-burn-edge", "fast-burn", "canary-fails",
-        "canary-fails-slow-burn", "both"])
+        "canary-fails-slow-burn", "canary-fails-fast-edge", "both"])
 def test_a_component_status_follows_the_slo_burn_factors_and_the_synthetic_check(
         ratio: float | None, up: float | None, status: str) -> None:
     assert component_status(Signals(error_ratio=ratio, synthetic_up=up)) == status
@@ -77,6 +85,7 @@ def test_a_component_keeps_its_time_while_its_status_holds_and_each_change_is_on
     assert titles == ["ttlock door keys (eu-west): major outage", "ttlock door keys (eu-west): operational"]
     summaries = [entry.find(f"{ATOM}summary").text for entry in feed.iter(f"{ATOM}entry")]  # type: ignore[union-attr]
     assert summaries[0] == "ttlock door keys (eu-west) is major outage (was operational)"
+    assert feed.find(f"{ATOM}author/{ATOM}name").text == "Door keys"  # type: ignore[union-attr]  # RFC 4287 4.1.1
     assert json.loads((tmp_path / "summary.json").read_text()) == worse
 
 
