@@ -10,6 +10,7 @@ is never skipped.
 from __future__ import annotations
 
 import logging
+import time
 
 from adapters.postgres.audit_store import AuditStore
 from adapters.postgres.pool import create_pool
@@ -18,6 +19,7 @@ from app.audit.anchors import AnchorFile, CheckpointRefusedError, publish_checkp
 from app.audit.leaves import AuditLeaf, audit_leaf, by_tenant
 from app.audit.signing_keys import SigningKeyStore
 from app.db_retry import until_database_answers
+from app.metrics import AUDIT_CHECKPOINTS, AUDIT_LEAVES_STORED, AUDIT_UNANCHORED_SINCE
 from app.settings import settings
 from app.streams import app, audit_anchors, lock_audit
 
@@ -49,7 +51,10 @@ async def sink_batch(values: list[bytes]) -> None:
             await dead_letter(lock_audit.get_topic_name(), None, value, f"malformed audit record: {err}")
     for tenant, group in by_tenant(leaves).items():
         await _append_until_stored(tenant, group)
+        AUDIT_LEAVES_STORED.labels(tenant).inc(len(group))
         # Even an all-duplicate batch marks the tenant: after a crash, its replayed records get checkpointed.
+        if tenant not in _to_checkpoint:  # the oldest leaf no checkpoint (published or under way) covers
+            AUDIT_UNANCHORED_SINCE.labels(tenant).set(time.time())
         _to_checkpoint.add(tenant)
 
 
@@ -65,10 +70,16 @@ async def checkpoint_audit_trees() -> None:
         except CheckpointRefusedError as err:
             # The tree no longer extends what was anchored: an alarm for a human, never a signature.
             log.error("audit checkpoint refused: %s", err)
+            AUDIT_CHECKPOINTS.labels(tenant, "refused").inc()
             _to_checkpoint.add(tenant)
         except Exception as err:  # a broker or database outage must not end the timer: retried on the next tick
             log.warning("audit checkpoint of %s postponed: %s", tenant, err)
+            AUDIT_CHECKPOINTS.labels(tenant, "postponed").inc()
             _to_checkpoint.add(tenant)
+        else:
+            AUDIT_CHECKPOINTS.labels(tenant, "published").inc()
+            if tenant not in _to_checkpoint:  # nothing appended while it was published
+                AUDIT_UNANCHORED_SINCE.labels(tenant).set(0)
 
 
 async def _append_until_stored(tenant: str, leaves: list[AuditLeaf]) -> None:

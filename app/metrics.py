@@ -54,3 +54,14 @@ SYNTHETIC_CHECK_SECONDS = Histogram("lis_synthetic_check_seconds", "A passing sy
                                     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
 SYNTHETIC_LAST_SUCCESS = Gauge("lis_synthetic_last_success_timestamp_seconds", "When the vendor's synthetic check "
                                "in the region last passed (Unix time)", ["vendor", "region"])
+AUDIT_LEAVES_STORED = Counter("lis_audit_leaves_stored_total", "Audit records the sink committed to their tenant's "
+                              "tree in PostgreSQL (a replayed record already stored counts again)", ["tenant"])
+AUDIT_UNANCHORED_SINCE = Gauge("lis_audit_unanchored_since_timestamp_seconds", "When the oldest leaf of the tenant's "
+                               "tree not yet covered by a signed checkpoint was stored (Unix time; 0: all anchored)",
+                               ["tenant"])
+AUDIT_CHECKPOINTS = Counter("lis_audit_checkpoints_total", "Audit checkpoints by tenant and outcome: published, "
+                            "refused (the tree no longer extends its last anchor: tampering), postponed (an outage)",
+                            ["tenant", "outcome"])
+CONSUMER_LAG = Gauge("lis_consumer_lag", "Records of a consumed topic's partition the worker group has not committed "
+                     "past (end offset minus committed offset, from the broker), by topic (without prefix) and "
+                     "partition", ["topic", "partition"])

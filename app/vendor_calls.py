@@ -47,7 +47,8 @@ T = TypeVar("T")
 
 
 class Material(Protocol):
-    """The secret part of each issue attempt, and a hold on a card number before its window moves."""
+    """The secret part of each issue attempt, a hold on a card number before its window moves, and the sealing of
+    a passcode's digits for the stay."""
 
     async def secret(self, lock: LockRef, record: CredentialRecord, attempt: int) -> str | None: ...
 
@@ -88,10 +89,12 @@ class VendorCaller:
         record = call.record
         ref: str | None
         issued: IssuedCredential | None = None
+        digits: str | None = None  # a passcode's digits as they landed, when known
         offline_capable = port.capabilities.offline_passcodes
         try:
             if call.action is LockAction.ISSUE:
-                issued = await (self._issue_offline if call.offline else self._issue)(port, lock, call, material)
+                issued, digits = await (self._issue_offline if call.offline else self._issue)(port, lock, call,
+                                                                                            material)
                 ref = issued.vendor_ref
             elif call.action is LockAction.UPDATE:
                 vendor_ref, validity = record.vendor_ref, record.requested_validity
@@ -107,11 +110,12 @@ class VendorCaller:
             VENDOR_CALLS.labels(lock.vendor, lock.region, call.action, err.cause).inc()
             return failed_outcome(call, err, self._delay(record, err), offline_capable=offline_capable)
         VENDOR_CALLS.labels(lock.vendor, lock.region, call.action, "offline_code" if call.offline else "ok").inc()
-        code = issued.code if issued is not None else None
+        code = issued.code if issued is not None else None  # only an offline passcode's digits come back
+        pin = digits if record.kind is CredentialKind.PASSCODE else None  # a card number or account is not for guests
         return VendorOutcome(action=call.action, stay=record.stay, idempotency_key=record.idempotency_key,
                              ok=True, vendor_ref=ref, offline_capable=offline_capable, offline=code is not None,
                              validity=issued.validity if code is not None and issued is not None else None,
-                             sealed_code=material.seal_code(lock, record, code) if code is not None else None)
+                             sealed_code=material.seal_code(lock, record, pin) if pin is not None else None)
 
     async def listing(self, port: LockPort, lock: LockRef) -> list[IssuedCredential]:
         """What the lock holds, asked through the tenant's breaker with the quick retries."""
@@ -141,42 +145,48 @@ class VendorCaller:
         return {f"{tenant}/{vendor}": breaker.state.value for (tenant, vendor), breaker in self.breakers.items()}
 
     async def _issue(self, port: LockPort, lock: LockRef, call: VendorCall, material: Material
-                     ) -> IssuedCredential:
+                     ) -> tuple[IssuedCredential, str | None]:
+        """The credential on the lock and the secret it was issued with; None for a credential adopted by its
+        label before any attempt (an earlier step's, whose answer was lost: which attempt's PIN landed is not
+        known here)."""
         record = call.record
         assert record.validity is not None
         validity = record.validity
         if call.reconcile and (adopted := await self._adopt(port, lock, record)) is not None:
-            return adopted
+            return adopted, None
         for attempt in range(PIN_ATTEMPTS):
             request = IssueRequest(lock=lock, kind=record.kind, validity=validity, label=record.label,
                                    secret=await material.secret(lock, record, attempt))
             try:
-                return await self._guarded(lock, lambda req=request: port.issue(req),  # type: ignore[misc]
-                                           look_first=lambda: self._adopt(port, lock, record))
+                landed = await self._guarded(lock, lambda req=request: port.issue(req),  # type: ignore[misc]
+                                             look_first=lambda: self._adopt(port, lock, record))
             except DuplicateCredential:
                 # The clash may be our own earlier attempt that landed: only a stranger's PIN or card number gets
                 # another (a mobile key's account is the guest's own).
                 if (adopted := await self._adopt(port, lock, record)) is not None:
-                    return adopted
+                    return adopted, None
                 if record.kind is CredentialKind.MOBILE_KEY or attempt == PIN_ATTEMPTS - 1:
                     raise
+            else:
+                return landed, request.secret  # found by look_first, it is this request's: the same secret
         raise AssertionError("unreachable")
 
     async def _issue_offline(self, port: LockPort, lock: LockRef, call: VendorCall, material: Material
-                             ) -> IssuedCredential:
+                             ) -> tuple[IssuedCredential, str | None]:
         """An offline passcode for the record's stay, unless one carrying its label is there already (an answer
         lost on the way): its window is the stay's, widened to whole hours (``offline_window``)."""
         record = call.record
         assert record.validity is not None
         if (adopted := await self._adopt(port, lock, record)) is not None:
-            return adopted
+            return adopted, adopted.code
         window = offline_window(record.validity, datetime.now(UTC))
         request = IssueRequest(lock=lock, kind=record.kind, validity=window, label=record.label)
         try:
-            return await self._guarded(lock, lambda: port.issue_offline(request),
-                                       look_first=lambda: self._adopt(port, lock, record))
+            issued = await self._guarded(lock, lambda: port.issue_offline(request),
+                                         look_first=lambda: self._adopt(port, lock, record))
         except GatewayOffline as err:  # no gateway is involved in an offline code: never ask for one again at once
             raise VendorUnavailable(str(err), vendor_code=err.vendor_code) from err
+        return issued, issued.code
 
     async def _adopt(self, port: LockPort, lock: LockRef, record: CredentialRecord) -> IssuedCredential | None:
         """The credential already on the lock under the record's label, its validity brought in line where the

@@ -58,8 +58,8 @@ async def code_owners(material: CredentialMaterial, lock: LockRef, saga: LockSag
     owners: dict[str, CodeOwner] = {}
     for record in saga.credentials.values():
         if record.sealed_code is not None:
-            owners[material.open_code(lock.tenant, record.stay, record.sealed_code)] = CodeOwner(stay=record.stay,
-                                                                                                 offline=True)
+            owners[material.open_code(lock.tenant, record.stay, record.sealed_code)] = CodeOwner(
+                stay=record.stay, offline=record.offline)
         elif record.kind is CredentialKind.PASSCODE and record.idempotency_key:
             for attempt in range(PIN_ATTEMPTS):
                 code = await material.secret(lock, record, attempt)

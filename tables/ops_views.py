@@ -63,15 +63,17 @@ async def lock_view(web: View, request: Request, ops: OpsRequest) -> Response:
 @app.page("/ops/credential-code")
 @ops_view("credential-code", lock_scope, table=lock_sagas, action=OpsAction.REVEAL)
 async def credential_code_view(web: View, request: Request, ops: OpsRequest) -> Response:
-    """``GET /ops/credential-code?key=tenant/region/lock&stay=tenant/property/reservation``: the offline passcode a
-    guest's stay got on the lock, for the front desk to hand over (operators and admins; every reading audited)."""
+    """``GET /ops/credential-code?key=tenant/region/lock&stay=tenant/property/reservation``: the passcode a guest's
+    stay got on the lock (its PIN, or the offline passcode that stood in for it), for the front desk to hand over
+    (operators and admins; every reading audited)."""
     raw: bytes | None = lock_sagas.get(ops.key)
     record = None if raw is None else LockSaga.model_validate_json(raw).credentials.get(request.query.get("stay", ""))
     if record is None or record.sealed_code is None:
-        return web.json({"reason": "not_found", "detail": "no offline passcode for that stay on this lock"},
-                        status=404)
+        return web.json({"reason": "not_found", "detail": "no passcode known for that stay on this lock (not a "
+                         "passcode, not issued yet, or adopted after a lost answer: see docs/OPS_API.md)"}, status=404)
     code = (await runtime()).material.open_code(ops.key.split("/")[0], record.stay, record.sealed_code)
-    return web.json({"key": ops.key, "stay": record.stay, "code": code, "status": str(record.status),
+    return web.json({"key": ops.key, "stay": record.stay, "code": code, "offline": record.offline,
+                     "status": str(record.status),
                      "validity": None if record.validity is None else record.validity.model_dump(mode="json")},
                     headers={"Cache-Control": "no-store"})
 

@@ -95,7 +95,7 @@ class LockEvent(Frozen):
     cause: str
     detail: str | None = None
     offline: bool = False  # the credential is an offline passcode: ``validity`` is its whole-hour window
-    sealed_code: str | None = None  # an offline passcode's digits, sealed with the tenant's key for the stay
+    sealed_code: str | None = None  # a passcode's digits (PIN or offline code), sealed with the tenant's key
     requested_at: AwareDatetime | None = None  # when the PMS event this answers reached the service
     occurred_at: AwareDatetime
 

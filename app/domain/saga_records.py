@@ -48,7 +48,7 @@ class CredentialRecord(Frozen):
     unreachable_since: datetime | None = None  # since when the issue has found the lock's gateway unreachable
     delay_noted: bool = False  # the wait beyond the fallback's patience was announced (key.issue_delayed)
     offline: bool = False  # the credential is an offline passcode (its window rounded to whole hours)
-    sealed_code: str | None = None  # an offline passcode's digits (the vendor chose them), sealed for the stay
+    sealed_code: str | None = None  # a passcode's digits (the PIN, or the offline code the vendor chose), sealed
     requested_at: datetime | None = None  # when the PMS event behind the step in flight reached the service
 
     @property

@@ -109,6 +109,13 @@ def _sre_overview() -> Dashboard:
               (Query("sum by (topic) (increase(lis_stream_gaps_total[1h]))", "{{topic}}"),)),
         Chart("Stream audit differences", "short",
               (Query("sum(lis_stream_audit_differences)", "differences"),), stat=True),
+        Chart("Consumer lag by topic", "short", (Query(
+            "sum by (topic) (max by (topic, partition) (lis_consumer_lag))", "{{topic}}"),),
+              description="Records the workers have not committed past, from the broker (ConsumerLagHigh)."),
+        Chart("Oldest unanchored audit record", "s", (Query(
+            "max by (tenant) (time() - lis_audit_unanchored_since_timestamp_seconds "
+            "and lis_audit_unanchored_since_timestamp_seconds > 0)", "{{tenant}}"),),
+              description="Stored audit records not yet under a signed checkpoint (AuditAnchoringLate at 15 min)."),
         Chart("Database retries", "ops", (Query("sum(rate(lis_database_retries_total[5m]))", "retries"),)),
         Chart("Credential drift found", "short",
               (Query("sum by (problem) (increase(lis_reconcile_drift_total[1h]))", "{{problem}}"),)),

@@ -51,6 +51,7 @@ async def test_a_passcode_that_clashes_on_the_lock_is_replaced_by_another(vendor
     assert outcome.ok, outcome.detail
     (credential,) = await vendor_port.sandbox_credentials(vendor_port.lock(0))
     assert credential.label.startswith("lis-")
+    assert outcome.sealed_code == "sealed:654321", "the front desk gets the PIN that landed, not the one that clashed"
 
 
 async def test_the_breaker_fails_fast_while_the_vendor_is_down_and_closes_after_a_good_probe(
@@ -126,6 +127,8 @@ async def test_an_issue_whose_answer_is_lost_after_it_landed_leaves_exactly_one_
     held = [c for c in await vendor_port.sandbox_credentials(lock, include_cloud_only=True)
             if c.label == call.record.label]
     assert len(held) == 1, f"{len(held)} credentials labelled {call.record.label}"
+    if kind is CredentialKind.PASSCODE:  # the retry found the first attempt's PIN on the lock: its digits are known
+        assert outcome.sealed_code == f"sealed:{vendor_port.make_secret(kind, 7000)}"
 
 
 async def test_a_revoke_removes_every_credential_carrying_the_label(vendor_port: VendorHarness) -> None:

@@ -7,11 +7,13 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -67,6 +69,18 @@ async def anchored_notes(pipeline: Pipeline, size: int, *, timeout_s: float = 30
         await asyncio.sleep(0.5)
 
 
+async def worker_metrics(pipeline: Pipeline, *, until: str, timeout_s: float = 15) -> str:
+    """The worker's metrics once they show ``until`` (the gauge is set just after the anchor is sent), or at the
+    deadline."""
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient() as http:
+        while True:
+            text = (await http.get(f"http://127.0.0.1:{pipeline.metrics_port}/metrics")).text
+            if until in text or time.monotonic() > deadline:
+                return text
+            await asyncio.sleep(0.5)
+
+
 async def publish_audit(pipeline: Pipeline, value: bytes) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=pipeline.stack.kafka_bootstrap, acks="all")
     await producer.start()
@@ -116,8 +130,16 @@ async def test_audit_records_become_leaves_once_in_topic_order_and_anchored_chec
             ("malformed audit record", '{"record_id": "not-an-audit-record"}')}
 
         notes = await anchored_notes(pipeline, len(stored))
+        anchored = f'lis_audit_unanchored_since_timestamp_seconds{{tenant="{pipeline.tenant}"}} 0.0'
+        metrics = await worker_metrics(pipeline, until=anchored)
+        lag = await worker_metrics(pipeline, until='lis_consumer_lag{partition="0",topic="lock.audit"}', timeout_s=30)
     finally:
         await pool.close()
+    tenant = f'tenant="{pipeline.tenant}"'
+    assert f'lis_audit_checkpoints_total{{outcome="published",{tenant}}}' in metrics, "checkpoints are counted"
+    assert anchored in metrics, "the whole tree is anchored, so nothing is left unanchored"
+    assert 'lis_consumer_lag{partition="0",topic="lock.audit"}' in lag, "the worker exports its group's lag"
+    assert re.search(rf"lis_audit_leaves_stored_total\{{{tenant}\}} [1-9]", metrics), "stored leaves are counted"
 
     verified = lis(pipeline, "audit", "verify", "--tenant", pipeline.tenant)
     assert verified.returncode == 0, verified.stdout + verified.stderr

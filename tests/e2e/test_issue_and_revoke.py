@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from app.devstack.stack import Stack
+from app.domain.ops_access import OpsRole
 from tests.builders import stay_to_come
 from tests.pipeline import Pipeline, distinct
 
@@ -75,6 +76,13 @@ async def test_hundred_confirmations_issue_exactly_hundred_keys_then_checkout_re
                      f"{float(ROOMS)}")
         assert latencies in metrics, "each key's latency from its PMS event is observed once"
         assert (await worker.get("/ops/breakers")).json() == {f"{pipeline.tenant}/ttlock": "closed"}
+        desk = pipeline.stack.ops_headers(OpsRole.TENANT_OPERATOR, pipeline.tenant)
+        pin = (await worker.get("/ops/credential-code", headers=desk, params={
+            "key": f"{pipeline.tenant}/eu-west/door-1", "stay": by_room["101"].stay_id})).json()
+    during = by_room["101"].arrival + timedelta(hours=1)  # type: ignore[operator]
+    assert pin["offline"] is False
+    assert await pipeline.keypad("door-1", pin["code"], during), "the PIN the front desk reads opens the guest's door"
+    assert not await pipeline.keypad("door-2", pin["code"], during), "and no other door"
 
     dead = await pipeline.read("lock.dlq", until=lambda rs: len(rs) >= len(MALFORMED), timeout_s=30)
     assert sorted(d["key"] for d in dead) == sorted(k for k, _ in MALFORMED)

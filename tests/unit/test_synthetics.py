@@ -4,6 +4,7 @@ hidden by a passing one."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -91,7 +92,7 @@ def _sample(name: str, **labels: str) -> float | None:
 
 
 def test_one_failing_test_lock_of_a_vendor_and_region_is_not_hidden_by_a_passing_one() -> None:
-    region = "synthetics-test-region"
+    region = f"region-{uuid.uuid4().hex[:8]}"  # the registry is the process's: a region of this run only
     first = LockRef(tenant="t1", region=region, property="p1", lock_id="canary-a", vendor=Vendor.SALTO,
                     vendor_lock_id="a")
     second = first.model_copy(update={"lock_id": "canary-b", "vendor_lock_id": "b"})
