@@ -111,7 +111,9 @@ class VendorCaller:
             return failed_outcome(call, err, self._delay(record, err), offline_capable=offline_capable)
         VENDOR_CALLS.labels(lock.vendor, lock.region, call.action, "offline_code" if call.offline else "ok").inc()
         code = issued.code if issued is not None else None  # only an offline passcode's digits come back
-        pin = digits if record.kind is CredentialKind.PASSCODE else None  # a card number or account is not for guests
+        # A guest's PIN only: a card number or mobile account is no code to hand over, and a master-key shift's staff
+        # code opens every door of the property, so no front-desk view may read it.
+        pin = digits if record.kind is CredentialKind.PASSCODE and not record.stay.startswith("master:") else None
         return VendorOutcome(action=call.action, stay=record.stay, idempotency_key=record.idempotency_key,
                              ok=True, vendor_ref=ref, offline_capable=offline_capable, offline=code is not None,
                              validity=issued.validity if code is not None and issued is not None else None,

@@ -23,9 +23,10 @@ from tests.contract.harness import FixedMaterial, VendorHarness
 START = stay_to_come()  # a window still to come: a sandbox lists no card whose window has ended
 
 
-def issue_call(kind: CredentialKind, key: str) -> VendorCall:
-    record = CredentialRecord(stay=f"t/p/{key}", sequence=1, idempotency_key=key, status=CredentialStatus.ISSUING,
-                              kind=kind, validity=Validity(starts_at=START, ends_at=START + timedelta(days=2)))
+def issue_call(kind: CredentialKind, key: str, stay: str | None = None) -> VendorCall:
+    record = CredentialRecord(stay=stay or f"t/p/{key}", sequence=1, idempotency_key=key,
+                              status=CredentialStatus.ISSUING, kind=kind,
+                              validity=Validity(starts_at=START, ends_at=START + timedelta(days=2)))
     return VendorCall(action=LockAction.ISSUE, record=record)
 
 
@@ -52,6 +53,16 @@ async def test_a_passcode_that_clashes_on_the_lock_is_replaced_by_another(vendor
     (credential,) = await vendor_port.sandbox_credentials(vendor_port.lock(0))
     assert credential.label.startswith("lis-")
     assert outcome.sealed_code == "sealed:654321", "the front desk gets the PIN that landed, not the one that clashed"
+
+
+async def test_a_master_key_shifts_staff_code_is_never_sealed_for_the_front_desk(vendor_port: VendorHarness) -> None:
+    if CredentialKind.PASSCODE not in vendor_port.port.capabilities.kinds:
+        pytest.skip(f"{vendor_port.vendor} has no passcodes (capability kinds)")
+    call = issue_call(CredentialKind.PASSCODE, "staff-1", stay="master:shift-1")
+    outcome = await VendorCaller().carry_out(vendor_port.port, vendor_port.lock(0), call,
+                                             FixedMaterial(lambda *_: "24681357"))
+    assert outcome.ok, outcome.detail
+    assert outcome.sealed_code is None, "a code that opens every door must not reach a front-desk view"
 
 
 async def test_the_breaker_fails_fast_while_the_vendor_is_down_and_closes_after_a_good_probe(
