@@ -49,7 +49,9 @@ def test_site_time_round_trips_every_instant_outside_the_repeated_autumn_hour(mo
     moment = moment.replace(microsecond=0)
     back = mapping.from_site_time(mapping.to_site_time(moment, BERLIN), BERLIN)
     if moment.astimezone(BERLIN).fold == 0:
-        assert back == moment
+        # Compared in UTC: Python never finds an ambiguous local time (the first 02:00 of that night, say) equal to
+        # an instant of another zone (PEP 495), even when it is that instant.
+        assert back.astimezone(UTC) == moment
     else:  # the second 02:xx of the night summer time ends: Salto's format cannot say which, the first is taken
         assert moment - back == timedelta(hours=1)
 
