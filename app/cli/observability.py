@@ -43,9 +43,9 @@ def status_feed_command(
 ) -> None:
     """Derive each vendor's status per region from the SLO burn and the synthetic checks in Prometheus and write
     the status feed (Statuspage v2 summary.json and an Atom feed of changes)."""
-    from app.observability.status_feed import ERROR_RATIO, SYNTHETIC_UP, publish, signals_from
+    from app.observability.status_feed import publish, read_signals
 
-    signals = signals_from(_query(prometheus, ERROR_RATIO), _query(prometheus, SYNTHETIC_UP))
+    signals = read_signals(lambda expr: _query(prometheus, expr))
     current = publish(out, signals, datetime.now(UTC), page_name=page_name, page_url=page_url)
     for component in current["components"]:
         typer.echo(f"{component['name']}: {component['status']}")

@@ -247,13 +247,12 @@ async def _slis(console: Console, prometheus: PrometheusServer) -> None:
 
 async def _status(console: Console, prometheus: PrometheusServer, folder: Path) -> None:
     """The synthetic checks and the status feed, from the same Prometheus."""
-    from app.observability.status_feed import ERROR_RATIO, SYNTHETIC_UP, publish, signals_from
+    from app.observability.status_feed import publish, read_signals
 
-    ratios, ups = await asyncio.gather(asyncio.to_thread(prometheus.query, ERROR_RATIO),
-                                       asyncio.to_thread(prometheus.query, SYNTHETIC_UP))
-    checks = [f"{up['metric']['vendor']} in {up['metric']['region']} "
-              + ("passing" if up["value"][1] == "1" else "FAILING") for up in ups]
-    current = publish(folder, signals_from(ratios, ups), datetime.now(UTC), page_name="Demo Hotels door keys",
+    signals = await asyncio.to_thread(read_signals, prometheus.query)
+    checks = [f"{vendor} in {region} " + ("passing" if found.synthetic_up == 1 else "FAILING")
+              for (vendor, region), found in signals.items() if found.synthetic_up is not None]
+    current = publish(folder, signals, datetime.now(UTC), page_name="Demo Hotels door keys",
                       page_url="http://127.0.0.1/status")
     components = ", ".join(f"{c['name']} {c['status']}" for c in current["components"]) or "no vendor calls yet"
     console.print(f"synthetic checks: {', '.join(checks) or 'none reported yet'}; status feed "

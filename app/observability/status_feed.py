@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import xml.etree.ElementTree as ET  # builds the feed; nothing is parsed  # nosec B405
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -63,6 +64,11 @@ def signals_from(error_ratios: list[dict[str, Any]], synthetics: list[dict[str, 
 
     ratios, ups = by_key(error_ratios), by_key(synthetics)
     return {key: Signals(_finite(ratios.get(key)), ups.get(key)) for key in sorted(set(ratios) | set(ups))}
+
+
+def read_signals(query: Callable[[str], list[dict[str, Any]]]) -> dict[tuple[str, str], Signals]:
+    """Both signals per (vendor, region), asked of Prometheus with ``query`` (an instant query's result vector)."""
+    return signals_from(query(ERROR_RATIO), query(SYNTHETIC_UP))
 
 
 def _finite(value: float | None) -> float | None:
