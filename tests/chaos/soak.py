@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -23,14 +24,38 @@ RESULT = re.compile(r"chaos seed=\d+: .*")
 
 
 def run_once(seed: int) -> dict[str, object]:
+    """One chaos run in its own temporary directory: removed when green; kept when red (the stack's logs and data,
+    and the test's output in ``pytest.out``) so that the cause of a red run can be read afterwards."""
     started = time.monotonic()
-    env = {**os.environ, "LIS_CHAOS_SEED": str(seed)}
+    scratch = Path(f"/tmp/lis-soak-seed-{seed}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    env = {**os.environ, "LIS_CHAOS_SEED": str(seed), "TMPDIR": str(scratch), "LIS_KEEP_STACK": "1"}
     # --runxfail: the soak judges the run strictly, whatever make test's marker says while a defect is open.
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--runxfail",
                            "tests/chaos/test_chaos_run.py"], env=env, capture_output=True, text=True, check=False)
     found = RESULT.findall(done.stdout)
-    return {"seed": seed, "passed": done.returncode == 0, "seconds": round(time.monotonic() - started),
-            "result": found[-1] if found else done.stdout.strip().splitlines()[-1:]}
+    result: dict[str, object] = {"seed": seed, "passed": done.returncode == 0,
+                                 "seconds": round(time.monotonic() - started),
+                                 "result": found[-1] if found else done.stdout.strip().splitlines()[-1:]}
+    if done.returncode == 0:
+        shutil.rmtree(scratch, ignore_errors=True)
+    else:
+        (scratch / "pytest.out").write_text(done.stdout + done.stderr)
+        result["kept"] = str(scratch)
+    return result
+
+
+def write_summary(path: Path, stamp: str, commit: str, runs: int, results: list[dict[str, object]]) -> None:
+    """The Markdown summary, rewritten after every run so that a soak cut short still leaves its verdict so far."""
+    streak = next((i for i, r in enumerate(results) if not r["passed"]), len(results))
+    green = sum(bool(r["passed"]) for r in results)
+    summary = [f"# Chaos soak {stamp} (commit {commit})", "",
+               f"{green} of {len(results)} runs green ({runs} planned); {streak} consecutive green from the first.",
+               "", "| seed | verdict | seconds | result |", "|---|---|---|---|"]
+    summary += [f"| {r['seed']} | {'green' if r['passed'] else 'red'} | {r['seconds']} | {r['result']} |"
+                for r in results]
+    path.write_text("\n".join(summary) + "\n")
 
 
 def main(runs: int = typer.Option(20, help="How many runs."),
@@ -48,15 +73,8 @@ def main(runs: int = typer.Option(20, help="How many runs."),
         with lines.open("a") as out:
             out.write(json.dumps(result) + "\n")
         typer.echo(f"run {len(results)}/{runs}: {'green' if result['passed'] else 'RED'} {result['result']}")
-    streak = next((i for i, r in enumerate(results) if not r["passed"]), len(results))
-    green = sum(bool(r["passed"]) for r in results)
-    summary = [f"# Chaos soak {stamp} (commit {commit})", "",
-               f"{green} of {runs} runs green; {streak} consecutive green from the first.", "",
-               "| seed | verdict | seconds | result |", "|---|---|---|---|"]
-    summary += [f"| {r['seed']} | {'green' if r['passed'] else 'red'} | {r['seconds']} | {r['result']} |"
-                for r in results]
-    (EVIDENCE / f"{stamp}.md").write_text("\n".join(summary) + "\n")
-    raise typer.Exit(0 if streak == runs else 1)
+        write_summary(EVIDENCE / f"{stamp}.md", stamp, commit, runs, results)
+    raise typer.Exit(0 if all(r["passed"] for r in results) else 1)
 
 
 if __name__ == "__main__":
