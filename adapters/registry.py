@@ -1,54 +1,74 @@
-"""Builds the LockPort of a property's vendor from its sealed account configuration."""
+"""The vendors this service speaks to, one line each, and the LockPort of a property's vendor built from its sealed
+account configuration. A new vendor is one folder (``adapters/<vendor>/``, its ``spec.py`` defining ``SPEC``) and
+one line in :data:`SPECS` (docs/VENDOR_ADAPTERS.md, "Adding a vendor")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel
 
 from adapters.postgres.vendor_accounts import load_vendor_account
-from adapters.salto.client import SaltoClient, SaltoConfig
-from adapters.ttlock.client import TTLockClient, TTLockConfig
-from adapters.wiegand.client import WiegandClient, WiegandConfig
-from app.domain.credential import Vendor
+from adapters.salto.spec import SPEC as SALTO
+from adapters.ttlock.spec import SPEC as TTLOCK
+from adapters.vendor_spec import VendorSpec
+from adapters.wiegand.spec import SPEC as WIEGAND
 from app.domain.errors import Unauthorized, Unsupported
 from app.domain.lock_port import LockPort
 from app.security.envelope import KeyPurpose, KeyStore
 
-# Each vendor's account configuration model: what a directory file's vendor_accounts entry holds.
-CONFIG_MODELS: dict[Vendor, type[BaseModel]] = {
-    Vendor.TTLOCK: TTLockConfig, Vendor.SALTO: SaltoConfig, Vendor.WIEGAND: WiegandConfig}
+SPECS: tuple[VendorSpec[Any], ...] = (
+    TTLOCK,
+    SALTO,
+    WIEGAND,
+)
 
 
-def build_port(vendor: Vendor, config: dict[str, Any], *, card_key: bytes) -> LockPort:
-    """The adapter for ``vendor`` configured by ``config`` (the account's decrypted settings); ``card_key`` is the
-    tenant's card-token key (a Wiegand card's ref is a token made with it)."""
-    if vendor is Vendor.TTLOCK:
-        return TTLockClient(TTLockConfig.model_validate(config))
-    if vendor is Vendor.SALTO:
-        return SaltoClient(SaltoConfig.model_validate(config))
-    if vendor is Vendor.WIEGAND:
-        return WiegandClient(WiegandConfig.model_validate(config), card_key=card_key)
-    raise Unsupported(f"no adapter for vendor {vendor}")
+class Registry:
+    """Vendor specs by name: the installed ones (:data:`SPECS`) unless told otherwise (a test adds its own)."""
+
+    def __init__(self, specs: Iterable[VendorSpec[Any]] = SPECS) -> None:
+        self._specs = {spec.name: spec for spec in specs}
+
+    def __iter__(self) -> Iterator[VendorSpec[Any]]:
+        return iter(self._specs.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._specs)
+
+    def spec(self, name: str) -> VendorSpec[Any]:
+        """The spec of vendor ``name``; Unsupported when no such vendor is installed."""
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise Unsupported(f"no adapter for vendor {name!r} (installed: {', '.join(self._specs)})") from None
+
+
+INSTALLED = Registry()
 
 
 class VendorPorts:
     """One adapter per (tenant, property, vendor), created on first use and kept for the worker's life."""
 
-    def __init__(self, pool: asyncpg.Pool, keys: KeyStore) -> None:
+    def __init__(self, pool: asyncpg.Pool, keys: KeyStore, registry: Registry = INSTALLED) -> None:
         self._pool = pool
         self._keys = keys
-        self._ports: dict[tuple[str, str, Vendor], LockPort] = {}
+        self._registry = registry
+        self._ports: dict[tuple[str, str, str], LockPort] = {}
 
-    async def port(self, tenant: str, property_id: str, vendor: Vendor) -> LockPort:
+    async def port(self, tenant: str, property_id: str, vendor: str) -> LockPort:
         key = (tenant, property_id, vendor)
         if key not in self._ports:
-            config = await load_vendor_account(self._pool, self._keys, tenant, property_id, vendor.value)
+            spec = self._registry.spec(vendor)
+            config = await load_vendor_account(self._pool, self._keys, tenant, property_id, vendor)
             if config is None:
-                raise Unauthorized(f"no {vendor} account configured for {tenant}/{property_id}")
-            self._ports[key] = build_port(vendor, config,
-                                          card_key=self._keys.purpose_key(tenant, KeyPurpose.CARD_TOKEN))
+                raise Unauthorized(f"no {spec.display} account configured for {tenant}/{property_id}")
+            self._ports[key] = spec.port(config, self._keys.purpose_key(tenant, KeyPurpose.CARD_TOKEN))
         return self._ports[key]
 
     async def aclose(self) -> None:

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from app.domain.credential import Vendor
+from adapters.registry import INSTALLED
 from app.domain.lock_event import RetryDue
 from app.domain.lock_saga import IN_FLIGHT, LockSaga, due_retries
 from app.metrics import STEPS_RETRY_PENDING, STEPS_STALLED
@@ -90,7 +90,7 @@ def observe_steps(sagas: list[tuple[str, LockSaga]], now: float, wall: datetime)
                                                idempotency_key=record.idempotency_key, due_at=wall)))
     _in_flight_since = seen
     _redriven.intersection_update(seen)
-    for vendor in Vendor:
+    for vendor in {*INSTALLED.names, *pending}:  # zero for an installed vendor with nothing pending
         STEPS_RETRY_PENDING.labels(vendor).set(pending[vendor])
     STEPS_STALLED.set(sum(1 for since in seen.values() if now - since > STALL_S))
     return redrives

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from adapters.registry import INSTALLED, Registry
 from app.db_retry import until_database_answers
-from app.domain.credential import CredentialKind, LockRef, Validity, Vendor
+from app.domain.credential import CredentialKind, LockRef, Validity
 from app.domain.errors import InvalidRequest
 from app.domain.lock_saga import CredentialRecord
 from app.security.envelope import KeyStore, SealError, open_sealed, seal
 from app.security.pseudonym import passcode_for
 
-# The highest card number each vendor's card format takes; a vendor absent here needs no number from us.
-CARD_NUMBER_RANGE = {Vendor.WIEGAND: 65_535, Vendor.TTLOCK: 4_294_967_295}
 UNDATED_HOLD = timedelta(days=366)  # a card without a window (none today) is held this long
 
 
@@ -41,6 +40,7 @@ def seal_mobile_account(keys: KeyStore, tenant: str, stay: str, account: str) ->
 class CredentialMaterial:
     keys: KeyStore
     cards: CardNumbers
+    registry: Registry = INSTALLED  # each vendor's card number range (``card_number_max``; None: it numbers its own)
 
     async def secret(self, lock: LockRef, record: CredentialRecord, attempt: int) -> str | None:
         """The secret part of attempt ``attempt`` of issuing ``record`` on ``lock``."""
@@ -49,7 +49,7 @@ class CredentialMaterial:
                 return passcode_for(self.keys, lock.tenant, record.stay, attempt, digits=8)
             return passcode_for(self.keys, lock.tenant, record.idempotency_key, attempt)
         if record.kind is CredentialKind.CARD:
-            highest = CARD_NUMBER_RANGE.get(lock.vendor)
+            highest = self._card_number_max(lock)
             if highest is None:
                 return None
             until = record.validity.ends_at if record.validity else datetime.now(UTC) + UNDATED_HOLD
@@ -76,9 +76,12 @@ class CredentialMaterial:
         except (ValueError, SealError) as err:
             raise InvalidRequest(f"the offline passcode of {stay} cannot be opened: {err}") from err
 
+    def _card_number_max(self, lock: LockRef) -> int | None:
+        return self.registry.spec(lock.vendor).card_number_max
+
     async def hold(self, lock: LockRef, record: CredentialRecord, validity: Validity) -> None:
         """Before a card's window is moved: hold its number as long as the new window lasts."""
-        if record.kind is CredentialKind.CARD and lock.vendor in CARD_NUMBER_RANGE:
+        if record.kind is CredentialKind.CARD and self._card_number_max(lock) is not None:
             holders = f"{record.idempotency_key}#"
             await until_database_answers(
                 lambda: self.cards.extend(lock.tenant, lock.property, holders, validity.ends_at))

@@ -1,9 +1,9 @@
 """``lis directory export``: a tenant's lock directory as it is in PostgreSQL, written back in the directory file
 format (docs/DIRECTORY.md) — with every secret of a vendor account as a ``${NAME}`` reference, never in clear.
 
-The secrets are the account model's ``SecretStr`` fields (``adapters.registry.CONFIG_MODELS``); their reference
-names are ``LIS_<TENANT>_<PROPERTY>_<VENDOR>_<FIELD>`` in upper case, which ``lis directory load`` resolves from the
-environment. Loading the export with those variables set gives back the same directory and the same accounts.
+The secrets are the ``SecretStr`` fields of the vendor's account model (its spec's ``config_model``); their
+reference names are ``LIS_<TENANT>_<PROPERTY>_<VENDOR>_<FIELD>`` in upper case, which ``lis directory load`` resolves
+from the environment. Loading the export with those variables set gives back the same directory and the same accounts.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from pydantic import SecretStr
 from adapters.postgres.directory import PostgresDirectory
 from adapters.postgres.pool import tenant_transaction
 from adapters.postgres.vendor_accounts import load_vendor_account
-from adapters.registry import CONFIG_MODELS
-from app.domain.credential import Vendor
+from adapters.registry import INSTALLED
 from app.domain.directory import PropertyDirectory
 from app.security.envelope import KeyStore
 
@@ -53,7 +52,7 @@ async def export_tenant(pool: asyncpg.Pool, keys: KeyStore, tenant: str) -> list
 async def _account(pool: asyncpg.Pool, keys: KeyStore, tenant: str, property_id: str, vendor: str
                    ) -> dict[str, Any]:
     config = await load_vendor_account(pool, keys, tenant, property_id, vendor) or {}
-    model = CONFIG_MODELS[Vendor(vendor)]
+    model = INSTALLED.spec(vendor).config_model
     secrets = {name for name, field in model.model_fields.items() if field.annotation in (SecretStr, SecretStr | None)}
     return {name: f"${{{secret_reference(tenant, property_id, vendor, name)}}}" if name in secrets else value
             for name, value in config.items()}

@@ -1,6 +1,6 @@
-"""The lock directory file (YAML or JSON): its model (published as ``schemas/directory.v1.json``) and an offline
-check that points at the line of every problem — ``lis directory validate FILE``, and ``lis directory load`` before
-it connects anywhere. The format is documented in docs/DIRECTORY.md.
+"""The lock directory file (YAML or JSON): its model (published as the latest ``schemas/directory.v*.json``) and an
+offline check that points at the line of every problem — ``lis directory validate FILE``, and ``lis directory load``
+before it connects anywhere. The format is documented in docs/DIRECTORY.md.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
-from app.domain.credential import OfflineFallback, Vendor
+from adapters.registry import INSTALLED, Registry
+from app.domain.credential import OfflineFallback, VendorName
 from app.domain.directory import DirectoryLock, RoomPolicy
 from app.domain.stay_times import PropertyTimes
 
@@ -39,7 +40,7 @@ class PropertyEntry(_Entry):
         "When a lock's gateway is offline: issue an offline passcode after after_minutes of waiting, or at once "
         "when the guest arrives within arrival_within_minutes (TTLock); absent: wait for the gateway"))
     locks: list[DirectoryLock] = Field(min_length=1)
-    vendor_accounts: dict[Vendor, dict[str, Any]] = Field(default_factory=dict, description=(
+    vendor_accounts: dict[VendorName, dict[str, Any]] = Field(default_factory=dict, description=(
         "Per vendor, the account configuration; secrets as ${ENV_VAR} references, never in clear"))
 
 
@@ -67,8 +68,9 @@ class Problem:
         return f"line {self.line}: {kind}: {self.where + ': ' if self.where else ''}{self.what}"
 
 
-def check_file(path: Path, environ: dict[str, str] | None = None) -> list[Problem]:
-    """Every problem of the directory file, each with its line; an empty list when it can be loaded."""
+def check_file(path: Path, environ: dict[str, str] | None = None, registry: Registry = INSTALLED) -> list[Problem]:
+    """Every problem of the directory file, each with its line; an empty list when it can be loaded by a service
+    with the vendors of ``registry``."""
     environ = dict(os.environ) if environ is None else environ
     try:
         text = path.read_text()
@@ -84,10 +86,15 @@ def check_file(path: Path, environ: dict[str, str] | None = None) -> list[Proble
         tenants = DirectoryFile.model_validate(data).root
     except ValidationError as err:
         return [Problem(_line(root, e["loc"]), _path(e["loc"]), e["msg"]) for e in err.errors()]
-    return _semantic_problems(tenants, root, environ)
+    return _semantic_problems(tenants, root, environ, registry)
 
 
-def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, environ: dict[str, str]) -> list[Problem]:
+def _not_installed(registry: Registry, vendor: str) -> str:
+    return f"no vendor {vendor!r} is installed here (installed: {', '.join(registry.names)})"
+
+
+def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, environ: dict[str, str],
+                       registry: Registry) -> list[Problem]:
     problems = []
     for t, tenant in enumerate(tenants):
         lock_ids = Counter(lock.lock_id for prop in tenant.properties for lock in prop.locks)
@@ -111,13 +118,19 @@ def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, envir
                                             f"{lock.vendor} lock {lock.vendor_lock_id!r} is named by "
                                             f"{vendor_ids[(lock.vendor, lock.vendor_lock_id)]} locks: the vendor "
                                             f"lists credentials per lock, so each needs its own"))
-                if lock.vendor not in prop.vendor_accounts:
+                if lock.vendor not in registry:
+                    problems.append(Problem(_line(root, (*at, "vendor")), _path((*at, "vendor")),
+                                            _not_installed(registry, lock.vendor)))
+                elif lock.vendor not in prop.vendor_accounts:
                     problems.append(Problem(_line(root, (*at, "vendor")), _path((*at, "vendor")),
                                             f"no vendor_accounts.{lock.vendor} for this {lock.vendor} lock"))
                 if (lock.room is None) == (lock.area is None):
                     problems.append(Problem(_line(root, at), _path(at), "a lock serves a room or an area, not both"))
             for vendor, config in prop.vendor_accounts.items():
-                problems += _secret_problems(root, (*base, "vendor_accounts", vendor.value), config, environ)
+                if vendor not in registry:
+                    where = (*base, "vendor_accounts", vendor)
+                    problems.append(Problem(_line(root, where), _path(where), _not_installed(registry, vendor)))
+                problems += _secret_problems(root, (*base, "vendor_accounts", vendor), config, environ)
     return problems
 
 

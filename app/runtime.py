@@ -12,7 +12,7 @@ from typing import Protocol
 from app.credential_material import CardNumbers, CredentialMaterial
 from app.db_retry import until_database_answers
 from app.domain.breaker import BreakerSettings
-from app.domain.credential import Vendor
+from app.domain.credential import VendorName
 from app.domain.directory import LockDirectory
 from app.domain.lock_port import LockPort
 from app.security.envelope import KeyStore
@@ -21,7 +21,7 @@ from app.vendor_calls import RetrySettings, VendorCaller
 
 
 class PortSource(Protocol):
-    async def port(self, tenant: str, property_id: str, vendor: Vendor) -> LockPort: ...
+    async def port(self, tenant: str, property_id: str, vendor: VendorName) -> LockPort: ...
 
 
 @dataclass

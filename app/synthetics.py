@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.credential_material import CredentialMaterial
-from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity, Vendor
+from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity, VendorName
 from app.domain.directory import LockDirectory
 from app.domain.errors import LockError
 from app.domain.lock_port import LockPort
@@ -98,7 +98,7 @@ def record_metrics(results: list[CanaryResult], at: float) -> None:
     is not hidden by a passing one checked after it)."""
     pairs: dict[tuple[str, str], bool] = {}
     for outcome in results:
-        vendor, region = outcome.lock.vendor.value, outcome.lock.region
+        vendor, region = outcome.lock.vendor, outcome.lock.region
         SYNTHETIC_CHECKS.labels(vendor, region, outcome.outcome).inc()
         if outcome.ok:
             SYNTHETIC_CHECK_SECONDS.labels(vendor, region).observe(outcome.seconds)
@@ -110,7 +110,7 @@ def record_metrics(results: list[CanaryResult], at: float) -> None:
 
 
 async def check_round(directory: LockDirectory, properties: dict[str, list[str]],
-                      port_for: Callable[[str, str, Vendor], Awaitable[LockPort]], material: CredentialMaterial,
+                      port_for: Callable[[str, str, VendorName], Awaitable[LockPort]], material: CredentialMaterial,
                       now: Callable[[], datetime]) -> list[CanaryResult]:
     """One check of every test lock of ``properties`` (tenant → property ids); a port that cannot be built fails
     the issue step of its locks."""

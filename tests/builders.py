@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from app.domain.credential import CredentialKind, LockRef, Validity, Vendor
+from app.domain.credential import CredentialKind, LockRef, Validity
 from app.domain.lock_event import LockAction, LockCommand
 from app.domain.reservation import ReservationEvent, ReservationEventType
 
@@ -21,7 +21,7 @@ def stay_to_come(hour: int = 15, tz: ZoneInfo | timezone = UTC) -> datetime:
 
 
 def lock(lock_id: str = "door-101", vendor_lock_id: str = "10101", tenant: str = "t1") -> LockRef:
-    return LockRef(tenant=tenant, region="eu-west", property="p1", lock_id=lock_id, vendor=Vendor.TTLOCK,
+    return LockRef(tenant=tenant, region="eu-west", property="p1", lock_id=lock_id, vendor="ttlock",
                    vendor_lock_id=vendor_lock_id, gateway_id="1")
 
 

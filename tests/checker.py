@@ -140,7 +140,7 @@ def fold_reservations(events: Iterable[ReservationEvent], times: PropertyTimes |
 
 def replay_journal(directory: PropertyDirectory, journals: Mapping[str, list[dict[str, Any]]]) -> list[Applied]:
     """Every credential the journals show on the directory's locks, with its life span; ``journals`` by vendor."""
-    locks = {(lock.vendor.value, lock.vendor_lock_id): lock.lock_id for lock in directory.locks}
+    locks = {(lock.vendor, lock.vendor_lock_id): lock.lock_id for lock in directory.locks}
     applied: list[Applied] = []
     live: dict[tuple[str, str, str], Applied] = {}
     for vendor, entries in journals.items():

@@ -19,7 +19,7 @@ SUFFIXES = {"counter": ["_total"], "gauge": [""], "histogram": ["", "_bucket", "
 
 def exported_names() -> set[str]:
     names = set()
-    for registry in (REGISTRY, IngressMetrics().registry):
+    for registry in (REGISTRY, IngressMetrics(()).registry):
         for family in registry.collect():
             names.update(f"{family.name}{suffix}" for suffix in SUFFIXES.get(family.type, [""]))
     recorded = {rule["record"] for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]

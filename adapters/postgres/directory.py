@@ -88,7 +88,7 @@ async def save_property_directory(pool: asyncpg.Pool, directory: PropertyDirecto
         await conn.executemany(
             "INSERT INTO locks (tenant_id, lock_id, property_id, region, vendor, vendor_lock_id, gateway_id, room, "
             "area, guest_access, synthetic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            [(directory.tenant, lock.lock_id, directory.property, directory.region, lock.vendor.value,
+            [(directory.tenant, lock.lock_id, directory.property, directory.region, lock.vendor,
               lock.vendor_lock_id, lock.gateway_id, lock.room, lock.area, lock.guest_access, lock.synthetic)
              for lock in directory.locks])
 

@@ -1,7 +1,8 @@
 """Parsing of TTLock callbacks (lock records pushed to our callback URL); pure, no I/O.
 
 TTLock does not sign callbacks, so a parsed callback is only a claim: the ingress authenticates it by a per-tenant
-secret in the callback path and confirms the record through ``/v3/lockRecord/list`` before trusting it.
+secret in the callback path and confirms the record through ``/v3/lockRecord/list`` before trusting it
+(:mod:`adapters.ttlock.callbacks`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import typer
 from adapters.wiegand.client import WiegandClient, WiegandConfig
 from adapters.wiegand.mapping import CardRefs, ParityError, decode_h10301, split_data
 from adapters.wiegand.sandbox import WiegandSandbox
-from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity, Vendor, credential_label
+from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity, credential_label
 from app.domain.errors import LockError
 
 hil_cli = typer.Typer(no_args_is_help=True, help="Hardware-in-the-loop checklists for lock hardware.")
@@ -55,7 +55,7 @@ async def run_checklist(
         region="bench",
         property="bench",
         lock_id=f"hil-{zone}",
-        vendor=Vendor.WIEGAND,
+        vendor="wiegand",
         vendor_lock_id=zone,
         gateway_id="hil",
     )

@@ -6,14 +6,14 @@ import builtins
 import hashlib
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-
-class Vendor(StrEnum):
-    TTLOCK = "ttlock"
-    SALTO = "salto"
-    WIEGAND = "wiegand"
+# A vendor's name (``ttlock``, ``salto``, ``wiegand``, …): the key of its spec in ``adapters/registry.py``. The
+# domain knows no vendor by name; which vendors are installed is the registry's business (a directory naming one that
+# is not is refused when it is loaded), so a vendor added as a folder needs no change here.
+VendorName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 
 class CredentialKind(StrEnum):
@@ -43,7 +43,7 @@ class LockRef(Frozen):
     region: str
     property: str
     lock_id: str
-    vendor: Vendor
+    vendor: VendorName
     vendor_lock_id: str
     gateway_id: str | None = None
     offline_fallback: OfflineFallback | None = None

@@ -7,13 +7,13 @@ from typing import Protocol
 
 from pydantic import Field, model_validator
 
-from app.domain.credential import Frozen, LockRef, OfflineFallback, Vendor
+from app.domain.credential import Frozen, LockRef, OfflineFallback, VendorName
 from app.domain.stay_times import PropertyTimes
 
 
 class DirectoryLock(Frozen):
     lock_id: str
-    vendor: Vendor
+    vendor: VendorName
     vendor_lock_id: str
     gateway_id: str | None = None
     room: str | None = None

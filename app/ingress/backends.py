@@ -27,7 +27,7 @@ from adapters.postgres.webhook_endpoints import (
     held_receipt,
     load_webhook_endpoint,
 )
-from adapters.registry import VendorPorts
+from adapters.registry import INSTALLED, Registry, VendorPorts
 from app.domain.lock_status import VendorWebhook
 from app.infra.topics import ensure_topics
 from app.ingress.guards import IngressMetrics, IngressSettings, Refusal, TenantRateLimit, unavailable
@@ -140,12 +140,14 @@ class Ingress:
     vendor_ports: VendorPorts
     limits: TenantRateLimit
     keys: KeyStore
-    metrics: IngressMetrics = field(default_factory=IngressMetrics)
+    registry: Registry
+    metrics: IngressMetrics
     active_tenants: set[str] = field(default_factory=set)  # whose receipts the next pruning round looks at
 
 
 @asynccontextmanager
-async def open_ingress(settings: IngressSettings, service: Settings) -> AsyncIterator[Ingress]:
+async def open_ingress(settings: IngressSettings, service: Settings,
+                       registry: Registry = INSTALLED) -> AsyncIterator[Ingress]:
     """Connect to PostgreSQL (as the application role) and Kafka for the ingress's life; closes all on exit."""
     if not service.database_url:
         raise RuntimeError("DATABASE_URL is not set: the ingress needs the webhook endpoints in PostgreSQL")
@@ -155,12 +157,13 @@ async def open_ingress(settings: IngressSettings, service: Settings) -> AsyncIte
     keys = service.keys()
     sink = WebhookSink(pool, service.kafka_bootstrap_servers, service.topic("vendor.webhooks"),
                        timeout_s=settings.produce_timeout_s)
-    ports = VendorPorts(pool, keys)
+    ports = VendorPorts(pool, keys, registry)
     try:
         await sink.start()
         yield Ingress(settings=settings, pool=pool, sink=sink, vendor_ports=ports,
                       endpoints=EndpointDirectory(pool, keys, ttl_s=settings.cache_ttl_s),
-                      limits=TenantRateLimit(settings.tenant_rate, settings.tenant_burst), keys=keys)
+                      limits=TenantRateLimit(settings.tenant_rate, settings.tenant_burst), keys=keys,
+                      registry=registry, metrics=IngressMetrics(registry.names))
     finally:
         await sink.stop()
         await ports.aclose()

@@ -10,15 +10,11 @@ the sender should retry later. Details never carry a secret, a signature or the 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import BaseModel, Field
-
-from app.domain.credential import Vendor
-
-KNOWN_VENDORS: Final = frozenset(vendor.value for vendor in Vendor)
 
 
 class IngressSettings(BaseModel):
@@ -101,7 +97,8 @@ class TenantRateLimit:
 class IngressMetrics:
     """The ingress's Prometheus metrics on a registry of its own (one per application, so tests can run several)."""
 
-    def __init__(self) -> None:
+    def __init__(self, vendors: Collection[str]) -> None:
+        self.vendors = vendors  # the names a label may take; any other is counted as ``other``
         self.registry = CollectorRegistry()
         self.responses = Counter(
             "lis_webhook_responses", "Webhook answers by vendor, HTTP status and reason code",
@@ -113,6 +110,6 @@ class IngressMetrics:
 
     def answered(self, vendor: str, status: int, reason: str, seconds: float) -> None:
         """Count one answer; unknown vendor names are folded into ``other`` so scanners cannot grow the label set."""
-        label = vendor if vendor in KNOWN_VENDORS else "other"
+        label = vendor if vendor in self.vendors else "other"
         self.responses.labels(label, str(status), reason).inc()
         self.duration.labels(label).observe(seconds)

@@ -1,9 +1,12 @@
 """The vendor webhook ingress: an aiohttp application separate from the Faust worker.
 
-``POST /webhooks/{vendor}/{tenant}`` (Standard Webhooks vendors) and ``POST /webhooks/ttlock/{tenant}/{path_secret}``
-(TTLock). A webhook is read once (within the body limit), authenticated before it is parsed, rate limited per tenant,
-normalised into a :class:`~app.domain.lock_status.VendorWebhook`, produced to ``vendor.webhooks`` keyed by
-tenant/region/lock and acknowledged by the broker, and only then answered with a 2xx (TTLock: the text ``success``).
+``POST /webhooks/{vendor}/{tenant}`` (vendors whose webhook format is signed: Standard Webhooks) and
+``POST /webhooks/{vendor}/{tenant}/{path_secret}`` (unsigned formats: TTLock), for each vendor of the registry with a
+webhook format (``adapters/<vendor>/spec.py``). A webhook is read once (within the body limit), authenticated before
+it is parsed, rate limited per tenant, read by its vendor's format and confirmed with the vendor where the format
+asks for it, produced to ``vendor.webhooks`` as a :class:`~app.domain.lock_status.VendorWebhook` keyed by
+tenant/region/lock and acknowledged by the broker, and only then answered with a 2xx (or the text the format asks
+for: TTLock's ``success``).
 Everything else is a refusal with a reason code (:mod:`app.ingress.guards`). ``GET /openapi.yaml`` serves the
 contract, ``GET /metrics`` the Prometheus metrics, ``GET /healthz`` liveness.
 """
@@ -15,23 +18,25 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_urldispatcher import UrlMappingMatchInfo
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from adapters.postgres.webhook_endpoints import prune_receipts
-from adapters.ttlock.client import TTLockClient
-from adapters.ttlock.webhook import ACK
-from app.domain.credential import Vendor
+from adapters.postgres.webhook_endpoints import VendorLock, prune_receipts
+from adapters.registry import INSTALLED, Registry
+from adapters.vendor_spec import ParsedWebhook, VendorSpec, WebhookFormat, WebhookRefused
+from app.domain.credential import LockRef
 from app.domain.errors import LockError
-from app.domain.lock_status import VendorWebhook
-from app.ingress import standard, ttlock
+from app.domain.lock_port import LockPort
+from app.domain.lock_status import VendorEvent, VendorWebhook
+from app.ingress import standard
 from app.ingress.backends import Ingress, open_ingress
 from app.ingress.guards import IngressSettings, Refusal, unavailable
 from app.security.envelope import SealError
@@ -47,10 +52,21 @@ INGRESS = web.AppKey("ingress", Ingress)
 
 
 async def receive_webhook(request: web.Request) -> web.Response:
+    """``POST /webhooks/{vendor}/{tenant}``: accept one signed vendor webhook, or refuse it."""
+    return await _receive(request, request.match_info["vendor"])
+
+
+def unsigned_receiver(vendor: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The handler of ``POST /webhooks/<vendor>/{tenant}/{path_secret}`` for a vendor of an unsigned format."""
+    async def receive_unsigned(request: web.Request) -> web.Response:
+        return await _receive(request, vendor)
+    return receive_unsigned
+
+
+async def _receive(request: web.Request, vendor: str) -> web.Response:
     """Accept one vendor webhook, or refuse it with a reason code; counted either way."""
     started = time.perf_counter()
     ingress = request.app[INGRESS]
-    vendor = request.match_info.get("vendor", "ttlock")
     try:
         response = await _accept(ingress, request, vendor)
         reason = "accepted"
@@ -59,7 +75,7 @@ async def receive_webhook(request: web.Request) -> web.Response:
         response = web.json_response({"reason": refusal.reason, "detail": refusal.detail}, status=refusal.status)
         if refusal.retry_after is not None:
             response.headers["Retry-After"] = str(max(1, round(refusal.retry_after)))
-        # Never the body, the headers or the path: they may carry a signature or the TTLock path secret.
+        # Never the body, the headers or the path: they may carry a signature or a path secret.
         log.info("webhook refused vendor=%s tenant=%s status=%d reason=%s", loggable(vendor, _NAME),
                  loggable(request.match_info["tenant"], _TENANT), refusal.status, refusal.reason)
     ingress.metrics.answered(vendor, response.status, reason, time.perf_counter() - started)
@@ -69,47 +85,71 @@ async def receive_webhook(request: web.Request) -> web.Response:
 async def _accept(ingress: Ingress, request: web.Request, vendor: str) -> web.Response:
     tenant = request.match_info["tenant"]
     path_secret = request.match_info.get("path_secret")
-    # TTLock has a route of its own (with the path secret); on the signed route it is an unknown endpoint.
-    if not _NAME.fullmatch(vendor) or not _TENANT.fullmatch(tenant) or (path_secret is None) == (vendor == "ttlock"):
+    webhooks = _format_of(ingress.registry, vendor, tenant)
+    # An unsigned format has a route of its own (with the path secret); a signed one has none with a path secret.
+    if webhooks is None or (path_secret is None) != webhooks.signed:
         raise Refusal(404, "unknown_endpoint", "no webhook endpoint for this vendor and tenant")
     body = await _read_body(request, ingress.settings.max_body_bytes)
     secrets = await ingress.endpoints.secrets(tenant, vendor)
     now = datetime.now(UTC)
-    if vendor == "ttlock":
-        ttlock.authenticate(secrets, path_secret)
-        ingress.limits.check(tenant, time.monotonic())
-        await ingress.sink.deliver(await _ttlock_webhook(ingress, tenant, body, now))
-        return web.Response(text=ACK)
-    signed = standard.authenticate(secrets, request.headers, body, now)
+    signed = standard.authenticate(secrets, request.headers, body, now) if webhooks.signed else None
+    if signed is None:
+        standard.authenticate_path(secrets, path_secret)
     # Limited after authentication: a flood of forged requests must not use up a tenant's real webhooks' budget.
     ingress.limits.check(tenant, time.monotonic())
-    vendor_lock_id, event = standard.parse(vendor, body)
-    lock = await ingress.endpoints.lock(tenant, vendor, vendor_lock_id)
+    parsed = _refused_as_answer(webhooks.parse, body)
+    lock = await ingress.endpoints.lock(tenant, vendor, parsed.vendor_lock_id)
+    events = parsed.events if webhooks.signed else await _confirmed(ingress, webhooks, parsed,
+                                                                                   vendor, tenant, lock, now)
+    webhook_id = signed.webhook_id if signed else standard.unsigned_webhook_id(ingress.keys, tenant, vendor,
+                                                                               parsed.identity)
     await ingress.sink.deliver(VendorWebhook(
-        webhook_id=signed.webhook_id, vendor=vendor, tenant=tenant, region=lock.region, property=lock.property,
-        lock_id=lock.lock_id, vendor_lock_id=vendor_lock_id, received_at=now, events=(event,)))
+        webhook_id=webhook_id, vendor=vendor, tenant=tenant, region=lock.region, property=lock.property,
+        lock_id=lock.lock_id, vendor_lock_id=parsed.vendor_lock_id, received_at=now, events=events))
     ingress.active_tenants.add(tenant)
-    return web.json_response({"status": "accepted", "webhook_id": signed.webhook_id}, status=202)
+    if webhooks.ack_text is not None:
+        return web.Response(text=webhooks.ack_text)
+    return web.json_response({"status": "accepted", "webhook_id": webhook_id}, status=202)
 
 
-async def _ttlock_webhook(ingress: Ingress, tenant: str, body: bytes, now: datetime) -> VendorWebhook:
-    callback = ttlock.parse(body)
-    lock = await ingress.endpoints.lock(tenant, "ttlock", str(callback.lock_id))
-    ref = ttlock.ttlock_lock(tenant, lock.region, lock.property, lock.lock_id, callback)
+def _format_of(registry: Registry, vendor: str, tenant: str) -> WebhookFormat | None:
+    if not _NAME.fullmatch(vendor) or not _TENANT.fullmatch(tenant) or vendor not in registry:
+        return None
+    return registry.spec(vendor).webhooks
+
+
+def _refused_as_answer(parse: Callable[[bytes], ParsedWebhook], body: bytes) -> ParsedWebhook:
     try:
-        client = await ingress.vendor_ports.port(tenant, lock.property, Vendor.TTLOCK)
+        return parse(body)
+    except WebhookRefused as err:
+        raise _refusal(err) from err
+
+
+def _refusal(err: WebhookRefused) -> Refusal:
+    return unavailable(err.reason, err.detail) if err.status == 503 else Refusal(err.status, err.reason, err.detail)
+
+
+async def _confirmed(ingress: Ingress, webhooks: WebhookFormat, parsed: ParsedWebhook, vendor: str, tenant: str,
+                     lock: VendorLock, now: datetime) -> tuple[VendorEvent, ...]:
+    """The events of an unsigned webhook as the vendor itself lists them, through the property's adapter."""
+    spec = ingress.registry.spec(vendor)
+    port = await _port(ingress, spec, tenant, lock)
+    ref = LockRef(tenant=tenant, region=lock.region, property=lock.property, lock_id=lock.lock_id,
+                  vendor=vendor, vendor_lock_id=parsed.vendor_lock_id)
+    not_before = now - timedelta(seconds=ingress.settings.receipt_retention_s)
+    try:
+        return await webhooks.confirm(parsed, port, ref, not_before)
+    except WebhookRefused as err:
+        raise _refusal(err) from err
+
+
+async def _port(ingress: Ingress, spec: VendorSpec[Any], tenant: str, lock: VendorLock) -> LockPort:
+    try:
+        return await ingress.vendor_ports.port(tenant, lock.property, spec.name)
     except (LockError, SealError, ValueError) as err:  # missing, unreadable or invalid account configuration
-        raise unavailable("vendor_account_missing", f"no usable TTLock account: {type(err).__name__}") from err
+        raise unavailable("vendor_account_missing", f"no usable {spec.display} account: {type(err).__name__}") from err
     except (asyncpg.PostgresError, OSError) as err:
         raise unavailable("database_unavailable", f"PostgreSQL: {type(err).__name__}") from err
-    if not isinstance(client, TTLockClient):
-        raise unavailable("vendor_account_missing", "the property's TTLock adapter cannot list records")
-    records = await ttlock.confirm(client, ref, callback)
-    ttlock.check_fresh(records, now, timedelta(seconds=ingress.settings.receipt_retention_s))
-    ingress.active_tenants.add(tenant)
-    return VendorWebhook(webhook_id=ttlock.webhook_id(ingress.keys, tenant, callback), vendor="ttlock",
-                         tenant=tenant, region=lock.region, property=lock.property, lock_id=lock.lock_id,
-                         vendor_lock_id=str(callback.lock_id), received_at=now, events=ttlock.normalise(records))
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -150,25 +190,29 @@ class RedactingAccessLogger(AbstractAccessLogger):
     the raw, still percent-encoded path: a decoded segment could carry a line break into the log."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, seconds: float) -> None:
-        info = getattr(request, "match_info", {})
+        info = getattr(request, "match_info", None)
         path = request.rel_url.raw_path
-        if "path_secret" in info:
-            path = f"/webhooks/ttlock/{loggable(info['tenant'], _TENANT)}/<redacted>"
+        if isinstance(info, UrlMappingMatchInfo) and "path_secret" in info and info.route.resource is not None:
+            # A route of an unsigned format, /webhooks/<vendor>/{tenant}/{path_secret}: never the secret.
+            route = info.route.resource.canonical
+            path = route.replace("{tenant}", loggable(info["tenant"], _TENANT)).replace("{path_secret}", "<redacted>")
         self.logger.info("%s %s %d %.1fms", request.method, path[:256], response.status, seconds * 1000)
 
 
-def create_app(settings: IngressSettings, service: Settings) -> web.Application:
-    """The aiohttp application; its resources open on startup and close on cleanup."""
+def create_app(settings: IngressSettings, service: Settings, registry: Registry = INSTALLED) -> web.Application:
+    """The aiohttp application for the vendors of ``registry``; its resources open on startup, close on cleanup."""
     # client_max_size makes aiohttp itself stop reading a chunked body past the limit.
     app = web.Application(client_max_size=settings.max_body_bytes)
-    app.router.add_post("/webhooks/ttlock/{tenant}/{path_secret}", receive_webhook)
+    for spec in registry:
+        if spec.webhooks is not None and not spec.webhooks.signed:
+            app.router.add_post(f"/webhooks/{spec.name}/{{tenant}}/{{path_secret}}", unsigned_receiver(spec.name))
     app.router.add_post("/webhooks/{vendor}/{tenant}", receive_webhook)
     app.router.add_get("/openapi.yaml", openapi)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        async with open_ingress(settings, service) as ingress:
+        async with open_ingress(settings, service, registry) as ingress:
             app[INGRESS] = ingress
             yield
 

@@ -1,16 +1,6 @@
-"""Standard Webhooks vendors at the ingress (Salto and generic vendors): signature first, then the event.
+"""Authenticating webhooks at the ingress: Standard Webhooks signatures, or a tenant's path secret (unsigned formats).
 
-The body is verified as raw bytes before it is parsed. Salto sends its event callbacks (``id``, ``type``,
-``occurredAt``, ``accessPointId``, ``extUserId`` = our credential label, ``batteryLevel``). Any other vendor of the
-directory that signs with Standard Webhooks (a generic vendor) follows the scheme's payload convention,
-``{"type": ..., "timestamp": ..., "data": {...}}``, with the vendor's lock id in ``data.lock_id``:
-
-    {"type": "lock.offline", "timestamp": "2026-12-01T10:00:00Z", "data": {"lock_id": "70001"}}
-    {"type": "lock.battery", "timestamp": "...", "data": {"lock_id": "70001", "battery_percent": 15}}
-    {"type": "credential.applied", "timestamp": "...", "data": {"lock_id": "70001", "credential": "lis-3f2a..."}}
-    {"type": "lock.unlocked", "timestamp": "...", "data": {"lock_id": "70001", "method": "card", "success": true}}
-
-A type we do not know is passed on as ``unknown`` with the vendor's name kept, to be recorded, not refused.
+The body is verified as raw bytes before any vendor format reads it (:mod:`adapters.standard_webhooks`).
 """
 
 from __future__ import annotations
@@ -18,47 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-
-from app.domain.lock_status import VendorEvent, VendorEventType
 from app.ingress.guards import Refusal, unavailable
-from app.security.webhook_signature import EndpointSecrets, SignatureRejected, SignedMessage, verify
-
-_LOCK_ID = r"^[^\x00-\x1f\x7f]+$"  # looked up in PostgreSQL, which stores no control characters (NUL)
-_KNOWN = {t.value: t for t in VendorEventType if t is not VendorEventType.UNKNOWN}
-# Salto event type -> canonical report type and whether the access succeeded.
-_SALTO = {"door.opened": (VendorEventType.UNLOCKED, True), "door.denied": (VendorEventType.UNLOCKED, False),
-          "accessPoint.offline": (VendorEventType.LOCK_OFFLINE, True),
-          "accessPoint.online": (VendorEventType.LOCK_ONLINE, True), "battery.low": (VendorEventType.BATTERY, True)}
-
-
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    lock_id: str = Field(min_length=1, max_length=64, pattern=_LOCK_ID)
-    battery_percent: int | None = Field(default=None, ge=0, le=100)
-    credential: str | None = Field(default=None, max_length=128)
-    method: str | None = Field(default=None, max_length=32)
-    success: bool = True
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    type: str = Field(min_length=1, max_length=100)
-    timestamp: AwareDatetime
-    data: _Data
-
-
-class _SaltoEvent(BaseModel):
-    # Lenient on ``type`` on purpose: a Salto event type we do not know yet is recorded downstream, not refused.
-    model_config = ConfigDict(extra="ignore")
-
-    type: str = Field(min_length=1, max_length=100)
-    occurred_at: AwareDatetime = Field(alias="occurredAt")
-    access_point_id: str = Field(alias="accessPointId", min_length=1, max_length=64, pattern=_LOCK_ID)
-    ext_user_id: str | None = Field(default=None, alias="extUserId", max_length=128)
-    battery_level: int | None = Field(default=None, alias="batteryLevel", ge=0, le=100)
+from app.security.envelope import KeyStore
+from app.security.pseudonym import webhook_ref
+from app.security.webhook_signature import EndpointSecrets, SignatureRejected, SignedMessage, same_secret, verify
 
 
 def authenticate(secrets: EndpointSecrets, headers: Mapping[str, str], body: bytes, now: datetime) -> SignedMessage:
@@ -76,28 +29,15 @@ def authenticate(secrets: EndpointSecrets, headers: Mapping[str, str], body: byt
         raise Refusal(401, err.reason, str(err)) from err
 
 
-def parse(vendor: str, body: bytes) -> tuple[str, VendorEvent]:
-    """The vendor's lock id and the canonical report of a verified body; 400 when it is not such an event."""
-    try:
-        if vendor == "salto":
-            return _salto(_SaltoEvent.model_validate_json(body))
-        return _generic(_Payload.model_validate_json(body))
-    except ValidationError as err:
-        first = err.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise Refusal(400, "malformed_payload", f"{where}: {first['msg']}") from err
+def authenticate_path(secrets: EndpointSecrets, offered: str | None) -> None:
+    """Refuse (401) unless the callback path carries the tenant's path secret (compared in constant time)."""
+    expected = secrets.path_secret.get_secret_value() if secrets.path_secret else None
+    if offered is None or expected is None or not same_secret(offered, expected):
+        raise Refusal(401, "bad_path_secret", "the callback path does not carry this tenant's secret")
 
 
-def _salto(event: _SaltoEvent) -> tuple[str, VendorEvent]:
-    kind, success = _SALTO.get(event.type, (VendorEventType.UNKNOWN, True))
-    return event.access_point_id, VendorEvent(
-        type=kind, vendor_type=f"salto.{event.type}", occurred_at=event.occurred_at,
-        battery_percent=event.battery_level, credential=event.ext_user_id, success=success)
-
-
-def _generic(payload: _Payload) -> tuple[str, VendorEvent]:
-    data = payload.data
-    return data.lock_id, VendorEvent(
-        type=_KNOWN.get(payload.type, VendorEventType.UNKNOWN), vendor_type=payload.type,
-        occurred_at=payload.timestamp, battery_percent=data.battery_percent, credential=data.credential,
-        method=data.method, success=data.success)
+def unsigned_webhook_id(keys: KeyStore, tenant: str, vendor: str, identity: str) -> str:
+    """The id of an unsigned webhook (it carries none): the same identity always gives the same id (the replay key).
+    Keyed with the tenant's webhook-id key: a TTLock callback's identity includes the passcode typed, which a plain
+    hash would give away to a brute force over a million PINs."""
+    return f"{vendor}-" + webhook_ref(keys, tenant, identity)

@@ -3,11 +3,14 @@
 Every test taking ``vendor_port`` runs once per vendor in ``HARNESSES``; a test also taking ``fault`` runs once per
 fault mode that vendor's sandbox injects. Each entry starts its real sandbox on 127.0.0.1, provisions locks through
 the sandbox's admin API, and yields a :class:`VendorHarness`. Adding a vendor means adding an entry here, not a test
-file. ``LIS_CONTRACT_VENDORS=salto,wiegand`` limits a run to some vendors (the conformance report runs one at a time).
+file; ``LIS_CONTRACT_HARNESSES=package.module:ENTRY,...`` adds entries from elsewhere for one run (a vendor being
+written in its own folder). ``LIS_CONTRACT_VENDORS=salto,wiegand`` limits a run to some vendors (the conformance
+report runs one at a time).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import AsyncIterator
 
@@ -23,6 +26,19 @@ HARNESSES: dict[str, HarnessEntry] = {
     "salto": SALTO,
     "wiegand": WIEGAND,
 }
+
+
+def _added_harnesses() -> dict[str, HarnessEntry]:
+    """Entries named in ``LIS_CONTRACT_HARNESSES`` (``module:ATTRIBUTE``), keyed by the module's vendor name."""
+    added = {}
+    for name in filter(None, (n.strip() for n in os.environ.get("LIS_CONTRACT_HARNESSES", "").split(","))):
+        module, _, attribute = name.partition(":")
+        entry = getattr(importlib.import_module(module), attribute)
+        added[attribute.lower()] = entry
+    return added
+
+
+HARNESSES.update(_added_harnesses())
 
 
 def selected_vendors() -> list[str]:

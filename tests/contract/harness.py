@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from app.domain.credential import Capabilities, CredentialKind, LockRef, Validity, Vendor
+from app.domain.credential import Capabilities, CredentialKind, LockRef, Validity, VendorName
 from app.domain.errors import LockError
 from app.domain.lock_port import LockPort
 
@@ -30,7 +30,7 @@ class SandboxCredential:
 class VendorHarness:
     """One vendor's adapter wired to its running sandbox."""
 
-    vendor: Vendor
+    vendor: VendorName
     port: LockPort
     admin: httpx.AsyncClient  # base_url is the sandbox's admin API (``/sandbox/``)
     locks: list[LockRef]  # locks 0 and 1 share one gateway (or encoder), lock 2 has another
@@ -105,7 +105,7 @@ class HarnessEntry:
     faults: dict[str, type[LockError]]
 
 
-def lock_ref(vendor: Vendor, vendor_lock_id: str, gateway_id: str | None, lock_id: str | None = None) -> LockRef:
+def lock_ref(vendor: VendorName, vendor_lock_id: str, gateway_id: str | None, lock_id: str | None = None) -> LockRef:
     """A lock of the contract tenant's hotel."""
     return LockRef(
         tenant="tenant-a",

@@ -12,7 +12,7 @@ import httpx
 
 from adapters.salto.client import SaltoClient, SaltoConfig
 from adapters.salto.sandbox import SaltoSandbox
-from app.domain.credential import Capabilities, CredentialKind, LockRef, Validity, Vendor
+from app.domain.credential import Capabilities, CredentialKind, LockRef, Validity
 from app.domain.errors import DuplicateCredential, GatewayBusy, RateLimited, VendorUnavailable
 from app.domain.lock_port import LockPort
 from tests.contract.harness import HarnessEntry, SandboxCredential, VendorHarness, lock_ref
@@ -53,7 +53,7 @@ def _secret(kind: CredentialKind, n: int) -> str:
 
 
 def _door(access_point: str, gateway: str | None) -> LockRef:
-    return lock_ref(Vendor.SALTO, access_point, gateway)
+    return lock_ref("salto", access_point, gateway)
 
 
 @asynccontextmanager
@@ -85,7 +85,7 @@ async def salto_harness() -> AsyncIterator[VendorHarness]:
 
         try:
             yield VendorHarness(
-                vendor=Vendor.SALTO,
+                vendor="salto",
                 port=make_port(),
                 admin=admin,
                 locks=[_door(access_point, gateway) for access_point, gateway in layout],

@@ -11,7 +11,7 @@ import httpx
 from adapters.ttlock.client import TTLockClient, TTLockConfig
 from adapters.ttlock.mapping import from_ms
 from adapters.ttlock.sandbox import TTLockSandbox
-from app.domain.credential import Capabilities, CredentialKind, Validity, Vendor
+from app.domain.credential import Capabilities, CredentialKind, Validity
 from app.domain.errors import DuplicateCredential, GatewayBusy, GatewayOffline, RateLimited, VendorUnavailable
 from app.domain.lock_port import LockPort
 from tests.contract.harness import HarnessEntry, SandboxCredential, VendorHarness, lock_ref
@@ -41,7 +41,7 @@ def _secret(kind: CredentialKind, n: int) -> str:
 
 
 def _lock(lock_id: int, gateway_id: int | None) -> Any:
-    return lock_ref(Vendor.TTLOCK, str(lock_id), None if gateway_id is None else str(gateway_id))
+    return lock_ref("ttlock", str(lock_id), None if gateway_id is None else str(gateway_id))
 
 
 @asynccontextmanager
@@ -73,7 +73,7 @@ async def ttlock_harness() -> AsyncIterator[VendorHarness]:
 
         try:
             yield VendorHarness(
-                vendor=Vendor.TTLOCK,
+                vendor="ttlock",
                 port=make_port(),
                 admin=admin,
                 locks=[_lock(lock_id, gateway_id) for lock_id, gateway_id in layout],

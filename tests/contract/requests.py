@@ -52,5 +52,5 @@ def remote_update(h: VendorHarness) -> None:
 
 def account(h: VendorHarness) -> dict[str, object]:
     if h.bad_account is None:
-        pytest.skip(f"{h.vendor} lacks an account and access tokens: its encoder is on a serial port")
+        pytest.skip(f"{h.vendor} lacks an account and access tokens")
     return h.bad_account

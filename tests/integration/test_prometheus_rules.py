@@ -30,7 +30,7 @@ def _alerts() -> list[dict[str, Any]]:
 
 def _exported_metric_names() -> set[str]:
     names = set()
-    for registry in (REGISTRY, IngressMetrics().registry):
+    for registry in (REGISTRY, IngressMetrics(()).registry):
         for family in registry.collect():
             names.update(f"{family.name}{suffix}" for suffix in SUFFIXES.get(family.type, [""]))
     return names
@@ -80,7 +80,7 @@ def test_runbooks_and_the_failure_modes_name_only_metrics_the_service_exports() 
 
 def test_the_catalogue_lists_every_metric_the_service_exports() -> None:
     catalogue = (ROOT / "docs" / "OBSERVABILITY.md").read_text()
-    families = {family.name for registry in (REGISTRY, IngressMetrics().registry) for family in registry.collect()
+    families = {family.name for registry in (REGISTRY, IngressMetrics(()).registry) for family in registry.collect()
                 if family.name.startswith("lis_")}
     missing = [name for name in sorted(families) if not re.search(rf"`{name}(_total)?`", catalogue)]
     assert not missing, f"docs/OBSERVABILITY.md does not list: {missing}"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
 from adapters.salto import errors, mapping, webhook
-from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity, Vendor
+from app.domain.credential import CredentialKind, IssueRequest, LockRef, Validity
 from app.domain.errors import (
     CredentialNotFound,
     DuplicateCredential,
@@ -122,7 +122,7 @@ def test_salto_pins_are_4_to_8_digits(pin: str | None) -> None:
 
 
 def test_a_mobile_key_user_carries_the_guests_phone_and_no_name() -> None:
-    lock = LockRef(tenant="t", region="eu", property="p", lock_id="d", vendor=Vendor.SALTO, vendor_lock_id="ap-1")
+    lock = LockRef(tenant="t", region="eu", property="p", lock_id="d", vendor="salto", vendor_lock_id="ap-1")
     stay = Validity(starts_at=datetime(2031, 5, 4, 15, tzinfo=BERLIN), ends_at=datetime(2031, 5, 6, 11, tzinfo=BERLIN))
     request = IssueRequest(lock=lock, kind=CredentialKind.MOBILE_KEY, validity=stay, label="lis-1", secret="+4915100")
 
@@ -241,5 +241,10 @@ def test_an_authentic_callback_that_is_not_a_salto_event_is_rejected() -> None:
     body = b'{"id": "evt_1", "type": "door.exploded"}'
     headers = webhook.signed_headers([SECRET], "msg_1", int(NOW.timestamp()), body)
 
-    with pytest.raises(webhook.WebhookRejected, match="type"):
+    with pytest.raises(webhook.WebhookRejected, match="occurredAt"):
         webhook.verify_callback(body, headers, [SECRET], NOW)
+
+
+def test_a_salto_event_type_we_do_not_know_yet_is_read_as_unknown_with_its_name_kept() -> None:
+    (event,) = webhook.salto_event(_event(type="door.leftOpen")).events
+    assert (event.type, event.vendor_type) == ("unknown", "salto.door.leftOpen")

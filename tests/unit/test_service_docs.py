@@ -97,7 +97,7 @@ def known_settings() -> set[str]:
 def known_metrics() -> set[str]:
     """Exposition names of every ``lis_`` metric of the worker and the ingress."""
     names: set[str] = set()
-    for registry in (REGISTRY, guards.IngressMetrics().registry):
+    for registry in (REGISTRY, guards.IngressMetrics(()).registry):
         for family in registry.collect():
             if family.name.startswith("lis_"):
                 names.update(family.name + suffix for suffix in SUFFIXES.get(family.type, ("",)))

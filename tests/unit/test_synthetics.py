@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import REGISTRY
 
-from app.domain.credential import Capabilities, CredentialKind, IssuedCredential, IssueRequest, LockRef, Vendor
+from app.domain.credential import Capabilities, CredentialKind, IssuedCredential, IssueRequest, LockRef
 from app.domain.errors import VendorUnavailable
 from app.domain.reconcile import LABEL_PREFIX
 from app.synthetics import CanaryResult, canary, record_metrics
@@ -93,7 +93,7 @@ def _sample(name: str, **labels: str) -> float | None:
 
 def test_one_failing_test_lock_of_a_vendor_and_region_is_not_hidden_by_a_passing_one() -> None:
     region = f"region-{uuid.uuid4().hex[:8]}"  # the registry is the process's: a region of this run only
-    first = LockRef(tenant="t1", region=region, property="p1", lock_id="canary-a", vendor=Vendor.SALTO,
+    first = LockRef(tenant="t1", region=region, property="p1", lock_id="canary-a", vendor="salto",
                     vendor_lock_id="a")
     second = first.model_copy(update={"lock_id": "canary-b", "vendor_lock_id": "b"})
     record_metrics([CanaryResult(first, "revoke_failed", 0.2), CanaryResult(second, "ok", 0.3)], at=1000.0)

@@ -10,9 +10,13 @@ from urllib.parse import urlencode
 import pytest
 from pydantic import SecretStr
 
+from adapters.registry import INSTALLED
+from adapters.standard_webhooks import GENERIC
+from adapters.ttlock import callbacks as ttlock
 from adapters.ttlock.mapping import to_ms
+from adapters.vendor_spec import WebhookRefused
 from app.domain.lock_status import VendorEventType
-from app.ingress import standard, ttlock
+from app.ingress import standard
 from app.ingress.guards import Refusal, TenantRateLimit
 from app.security.envelope import LocalKeyStore
 from app.security.webhook_signature import EndpointSecrets
@@ -31,10 +35,14 @@ def record(record_type: int, minute: int = 0, **fields: object) -> dict[str, obj
             "serverDate": at, "electricQuantity": 80, **fields}
 
 
-def refusal_of(call: object, *args: object) -> Refusal:
-    with pytest.raises(Refusal) as refused:
+def refusal_of(call: object, *args: object) -> Refusal | WebhookRefused:
+    with pytest.raises((Refusal, WebhookRefused)) as refused:
         call(*args)  # type: ignore[operator]
     return refused.value
+
+
+def webhook_id(keys: LocalKeyStore, tenant: str, callback: ttlock.TTLockCallback) -> str:
+    return standard.unsigned_webhook_id(keys, tenant, "ttlock", ttlock.identity(callback))
 
 
 def test_a_passcode_unlock_confirms_our_credential_by_label_and_drops_the_pin() -> None:
@@ -60,17 +68,17 @@ def test_an_unknown_record_type_is_passed_on_as_unknown_with_the_vendors_name_an
 
 def test_a_callback_has_the_same_id_whenever_it_is_sent_and_another_for_other_records() -> None:
     keys = LocalKeyStore(b"k" * 32)
-    first = ttlock.webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 1))))
-    again = ttlock.webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 1))))
-    other = ttlock.webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 2))))
+    first = webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 1))))
+    again = webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 1))))
+    other = webhook_id(keys, "t1", ttlock.parse(ttlock_body(record(4), record(7, 2))))
     assert first == again != other
 
 
 def test_a_callback_id_is_keyed_so_the_passcode_in_its_records_cannot_be_found_by_trying_every_pin() -> None:
     callback = ttlock.parse(ttlock_body(record(4, keyboardPwd="482913")))
-    keyed = ttlock.webhook_id(LocalKeyStore(b"k" * 32), "t1", callback)
-    assert keyed != ttlock.webhook_id(LocalKeyStore(b"x" * 32), "t1", callback), "another key, another id"
-    assert keyed != ttlock.webhook_id(LocalKeyStore(b"k" * 32), "t2", callback), "another tenant, another id"
+    keyed = webhook_id(LocalKeyStore(b"k" * 32), "t1", callback)
+    assert keyed != webhook_id(LocalKeyStore(b"x" * 32), "t1", callback), "another key, another id"
+    assert keyed != webhook_id(LocalKeyStore(b"k" * 32), "t2", callback), "another tenant, another id"
     (r,) = callback.records
     unkeyed = hashlib.sha256(f"{callback.lock_id}|{r.record_type}:{r.lock_date.timestamp()}:{int(r.success)}:"
                              f"{r.username}:482913".encode()).hexdigest()[:40]
@@ -91,17 +99,17 @@ def test_a_body_that_is_not_a_ttlock_records_callback_is_refused_as_malformed(bo
 
 def test_the_ttlock_path_secret_must_match_exactly() -> None:
     secrets = EndpointSecrets(path_secret=SecretStr("s3cret-path"))
-    ttlock.authenticate(secrets, "s3cret-path")
+    standard.authenticate_path(secrets, "s3cret-path")
     for offered in ("s3cret-patH", "", None):
-        assert refusal_of(ttlock.authenticate, secrets, offered).reason == "bad_path_secret"
-    assert refusal_of(ttlock.authenticate, EndpointSecrets(), "anything").status == 401
+        assert refusal_of(standard.authenticate_path, secrets, offered).reason == "bad_path_secret"
+    assert refusal_of(standard.authenticate_path, EndpointSecrets(), "anything").status == 401
 
 
 def test_records_ttlock_stored_before_the_replay_window_are_refused() -> None:
     old = ttlock.parse(ttlock_body(record(4, minute=-25 * 60))).records
-    refused = refusal_of(ttlock.check_fresh, old, NOW, timedelta(hours=24))
+    refused = refusal_of(ttlock.check_fresh, old, NOW - timedelta(hours=24))
     assert (refused.status, refused.reason) == (401, "timestamp_too_old")
-    ttlock.check_fresh(ttlock.parse(ttlock_body(record(4, minute=-60))).records, NOW, timedelta(hours=24))
+    ttlock.check_fresh(ttlock.parse(ttlock_body(record(4, minute=-60))).records, NOW - timedelta(hours=24))
 
 
 @pytest.mark.parametrize(
@@ -124,15 +132,18 @@ def test_records_ttlock_stored_before_the_replay_window_are_refused() -> None:
 )
 def test_standard_webhook_events_normalise_to_canonical_reports(vendor: str, payload: dict[str, object],
                                                                  expected: tuple[object, ...]) -> None:
-    lock_id, event = standard.parse(vendor, json.dumps(payload).encode())
-    assert (lock_id, event.type, event.credential, event.success) == expected
+    webhooks = GENERIC if vendor == "generic" else INSTALLED.spec(vendor).webhooks
+    assert webhooks is not None
+    parsed = webhooks.parse(json.dumps(payload).encode())
+    (event,) = parsed.events
+    assert (parsed.vendor_lock_id, event.type, event.credential, event.success) == expected
 
 
 @pytest.mark.parametrize("body", [b"", b"[]", b'{"type": "lock.offline"}', b'{"type": "x", "timestamp": '
                                   b'"2026-12-01T10:00:00", "data": {"lock_id": "L"}}', b"\xff"],
                          ids=["empty", "not-an-object", "no-data", "naive-timestamp", "not-utf8"])
 def test_a_verified_body_that_is_not_an_event_is_refused_as_malformed(body: bytes) -> None:
-    refused = refusal_of(standard.parse, "generic", body)
+    refused = refusal_of(GENERIC.parse, body)
     assert (refused.status, refused.reason) == (400, "malformed_payload")
 
 

@@ -1,10 +1,11 @@
 """TTLock callbacks at the ingress: a path secret instead of a signature, and every record confirmed with TTLock.
 
 TTLock does not sign callbacks, so anyone who learns the callback URL could forge one. Two checks make a callback
-trustworthy: the per-tenant secret in the path (compared in constant time), and each record being listed by TTLock's
-own ``/v3/lockRecord/list`` for that lock; what we pass on is TTLock's listed copy, not the callback's claim. TTLock
-callbacks carry no id, so the replay key is a digest of the lock and its records, and records that TTLock stored longer
-ago than the receipt retention are refused (their receipts may be gone).
+trustworthy: the per-tenant secret in the path (the ingress compares it in constant time: :data:`FORMAT` is
+unsigned), and each record being listed by TTLock's own ``/v3/lockRecord/list`` for that lock; what we pass on is
+TTLock's listed copy, not the callback's claim. TTLock callbacks carry no id, so the replay key is the lock and its
+records (:attr:`ParsedWebhook.identity`, which the ingress keys with the tenant's webhook-id key: the records include
+the passcode typed), and records TTLock stored before the receipt retention are refused (their receipts may be gone).
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
 from adapters.ttlock.client import TTLockClient
-from adapters.ttlock.webhook import TTLockCallback, TTLockRecord, parse_callback
-from app.domain.credential import LockRef, Vendor
+from adapters.ttlock.webhook import ACK, TTLockCallback, TTLockRecord, parse_callback
+from adapters.vendor_spec import ParsedWebhook, WebhookRefused
+from app.domain.credential import LockRef
 from app.domain.errors import LockError
+from app.domain.lock_port import LockPort
 from app.domain.lock_status import VendorEvent, VendorEventType
-from app.ingress.guards import Refusal, unavailable
-from app.security.envelope import KeyStore
-from app.security.pseudonym import webhook_ref
-from app.security.webhook_signature import EndpointSecrets, same_secret
 
 # TTLock cloud recordType -> how the door was opened. Other record types are passed on as ``unknown``.
 UNLOCK_METHODS = {1: "app", 4: "passcode", 7: "card", 8: "fingerprint", 10: "mechanical_key", 12: "gateway",
@@ -33,41 +32,32 @@ _MAX_FORM_FIELDS = 16
 _CLOCK_SLACK = timedelta(seconds=1)  # the list filter is inclusive milliseconds; a little slack costs nothing
 
 
-def authenticate(secrets: EndpointSecrets, offered: str | None) -> None:
-    """Refuse (401) unless the callback path carries the tenant's TTLock path secret."""
-    expected = secrets.path_secret.get_secret_value() if secrets.path_secret else None
-    if offered is None or expected is None or not same_secret(offered, expected):
-        raise Refusal(401, "bad_path_secret", "the callback path does not carry this tenant's secret")
-
-
 def parse(body: bytes) -> TTLockCallback:
-    """The callback in a form-encoded body; 400 when it is not a TTLock records callback."""
+    """The callback in a form-encoded body; WebhookRefused (400) when it is not a TTLock records callback."""
     try:
         form = dict(parse_qsl(body.decode("utf-8"), strict_parsing=True, max_num_fields=_MAX_FORM_FIELDS))
         callback = parse_callback(form)
     except ValueError as err:  # UnicodeDecodeError and too many fields are ValueErrors too
-        raise Refusal(400, "malformed_payload", str(err)[:200]) from err
+        raise WebhookRefused(400, "malformed_payload", str(err)[:200]) from err
     if not callback.records:
-        raise Refusal(400, "malformed_payload", "a TTLock callback without records")
+        raise WebhookRefused(400, "malformed_payload", "a TTLock callback without records")
     return callback
 
 
-def webhook_id(keys: KeyStore, tenant: str, callback: TTLockCallback) -> str:
-    """A stable id for a callback: the same lock and records always give the same id (the replay key). Keyed with
-    the tenant's webhook-id key: the records include the passcode typed, which a plain hash would give away to a
-    brute force over a million PINs."""
-    identity = "|".join(f"{r.record_type}:{r.lock_date.timestamp()}:{int(r.success)}:{r.username}:{r.keyboard_pwd}"
-                        for r in callback.records)
-    return "ttlock-" + webhook_ref(keys, tenant, f"{callback.lock_id}|{identity}")
+def identity(callback: TTLockCallback) -> str:
+    """What makes a callback this one: the same lock and records always give the same identity."""
+    records = "|".join(f"{r.record_type}:{r.lock_date.timestamp()}:{int(r.success)}:{r.username}:{r.keyboard_pwd}"
+                       for r in callback.records)
+    return f"{callback.lock_id}|{records}"
 
 
-def check_fresh(confirmed: list[TTLockRecord], now: datetime, retention: timedelta) -> None:
-    """Refuse (401) records older than the receipt retention: a replay of them could no longer be recognised.
+def check_fresh(confirmed: list[TTLockRecord], not_before: datetime) -> None:
+    """Refuse (401) records stored before ``not_before``: a replay of them could no longer be recognised.
 
     Judged on TTLock's own copy of the records: a callback's ``serverDate`` is a claim an attacker could refresh.
     """
-    if min(r.server_date for r in confirmed) < now - retention:
-        raise Refusal(401, "timestamp_too_old", "the callback's records are older than the replay window")
+    if min(r.server_date for r in confirmed) < not_before:
+        raise WebhookRefused(401, "timestamp_too_old", "the callback's records are older than the replay window")
 
 
 async def confirm(client: TTLockClient, lock: LockRef, callback: TTLockCallback) -> list[TTLockRecord]:
@@ -78,19 +68,15 @@ async def confirm(client: TTLockClient, lock: LockRef, callback: TTLockCallback)
         listed = await client.lock_records(lock, start, end)
     except LockError as err:
         if err.retryable:
-            raise unavailable("vendor_unavailable", f"TTLock could not confirm the records: {err.cause}") from err
-        raise Refusal(403, "unconfirmed_record", f"TTLock refused to list the lock's records: {err.cause}") from err
+            raise WebhookRefused(503, "vendor_unavailable", f"TTLock could not confirm the records: {err.cause}") \
+                from err
+        raise WebhookRefused(403, "unconfirmed_record", f"TTLock refused to list the lock's records: {err.cause}") \
+            from err
     by_identity = {_identity(r): r for r in listed}
     confirmed = [by_identity.get(_identity(r)) for r in callback.records]
     if any(r is None for r in confirmed):
-        raise Refusal(403, "unconfirmed_record", "TTLock does not list a record of this callback")
+        raise WebhookRefused(403, "unconfirmed_record", "TTLock does not list a record of this callback")
     return [r for r in confirmed if r is not None]
-
-
-def ttlock_lock(tenant: str, region: str, property_id: str, lock_id: str, callback: TTLockCallback) -> LockRef:
-    """The LockRef the TTLock adapter needs to query the callback's lock."""
-    return LockRef(tenant=tenant, region=region, property=property_id, lock_id=lock_id, vendor=Vendor.TTLOCK,
-                   vendor_lock_id=str(callback.lock_id))
 
 
 def normalise(records: list[TTLockRecord]) -> tuple[VendorEvent, ...]:
@@ -116,3 +102,26 @@ def _event(record: TTLockRecord) -> VendorEvent:
 def _identity(record: TTLockRecord) -> tuple[int, datetime, bool, str | None, str | None]:
     # What the lock did, when and with which credential; serverDate and battery may be restated by the cloud.
     return record.record_type, record.lock_date, record.success, record.username or None, record.keyboard_pwd or None
+
+
+class CallbackFormat:
+    """TTLock's callbacks at the ingress: unsigned (the path secret), every record confirmed with TTLock."""
+
+    signed = False
+    ack_text = ACK
+
+    def parse(self, body: bytes) -> ParsedWebhook:
+        callback = parse(body)
+        return ParsedWebhook(vendor_lock_id=str(callback.lock_id), events=(), identity=identity(callback),
+                             callback=callback)
+
+    async def confirm(self, parsed: ParsedWebhook, port: LockPort, lock: LockRef,
+                      not_before: datetime) -> tuple[VendorEvent, ...]:
+        if not isinstance(port, TTLockClient) or not isinstance(parsed.callback, TTLockCallback):
+            raise WebhookRefused(503, "vendor_account_missing", "the property's TTLock adapter cannot list records")
+        records = await confirm(port, lock, parsed.callback)
+        check_fresh(records, not_before)
+        return normalise(records)
+
+
+FORMAT = CallbackFormat()
