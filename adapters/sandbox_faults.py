@@ -58,6 +58,7 @@ class Faults:
         self.rng = random.Random(seed)
         self.fired: Counter[str] = Counter()
         self._active: dict[str, FaultSeed] = {}
+        self._landing: set[asyncio.Task[web.StreamResponse]] = set()  # late executions, kept until they have run
 
     def set(self, mode: str, *, rate: float = 1.0, count: int | None = None, latency_ms: int | None = None) -> None:
         """Arm ``mode``; ValueError if this sandbox cannot produce it."""
@@ -95,6 +96,21 @@ class Faults:
         return None
 
 
+    async def land_late(self, fault: FaultSeed,
+                        execute: Callable[[], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        """The ``timeout`` mode: wait far longer than any client, then execute — even when the client has hung up
+        meanwhile (a slow vendor does not know its caller gave up), so the call lands after the client's timeout."""
+
+        async def late() -> web.StreamResponse:
+            await delay(fault, 10_000)
+            return await execute()
+
+        task = asyncio.ensure_future(late())
+        self._landing.add(task)
+        task.add_done_callback(self._landing.discard)
+        return await asyncio.shield(task)
+
+
 def parse_fault(spec: str) -> FaultSeed:
     """A command-line fault: ``MODE[:RATE][:count=N][:ms=N]``, e.g. ``rate_limit:0.2`` or ``latency:1:ms=300``."""
     mode, *options = spec.split(":")
@@ -118,21 +134,6 @@ async def delay(fault: FaultSeed, default_ms: int) -> None:
     await asyncio.sleep((fault.latency_ms if fault.latency_ms is not None else default_ms) / 1000)
 
 
-_landing: set[asyncio.Task[Any]] = set()  # late executions, kept until they have run
-
-
-async def land_late(fault: FaultSeed, execute: Callable[[], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """The ``timeout`` mode: wait far longer than any client, then execute — even when the client has hung up
-    meanwhile (a slow vendor does not know its caller gave up), so the call lands after the client's timeout."""
-
-    async def late() -> web.StreamResponse:
-        await delay(fault, 10_000)
-        return await execute()
-
-    task = asyncio.ensure_future(late())
-    _landing.add(task)
-    task.add_done_callback(_landing.discard)
-    return await asyncio.shield(task)
 
 
 async def answer_ambiguously(fault: FaultSeed, execute: Callable[[], Awaitable[web.StreamResponse]]

@@ -22,15 +22,13 @@ from app.db_retry import until_database_answers
 from app.metrics import AUDIT_CHECKPOINTS, AUDIT_LEAVES_STORED, AUDIT_UNANCHORED_SINCE
 from app.settings import settings
 from app.streams import app, audit_anchors, lock_audit
+from app.worker_state import worker_state
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 BATCH_WITHIN_S = 1.0
 CHECKPOINT_INTERVAL_S = settings.audit_checkpoint_s
-
-_store: AuditStore | None = None
-_to_checkpoint: set[str] = set()  # tenants whose tree this worker touched since its last checkpoint
 
 
 @app.agent(lock_audit, concurrency=1)
@@ -44,6 +42,7 @@ async def sink_audit_records(stream: object) -> None:
 async def sink_batch(values: list[bytes]) -> None:
     """Append a batch of published audit records to their tenants' trees; malformed ones go to the DLQ."""
     leaves: list[AuditLeaf] = []
+    to_checkpoint = worker_state().audit.to_checkpoint  # tenants whose tree this worker touched since a checkpoint
     for value in values:
         try:
             leaves.append(audit_leaf(value))
@@ -53,9 +52,9 @@ async def sink_batch(values: list[bytes]) -> None:
         await _append_until_stored(tenant, group)
         AUDIT_LEAVES_STORED.labels(tenant).inc(len(group))
         # Even an all-duplicate batch marks the tenant: after a crash, its replayed records get checkpointed.
-        if tenant not in _to_checkpoint:  # the oldest leaf no checkpoint (published or under way) covers
+        if tenant not in to_checkpoint:  # the oldest leaf no checkpoint (published or under way) covers
             AUDIT_UNANCHORED_SINCE.labels(tenant).set(time.time())
-        _to_checkpoint.add(tenant)
+        to_checkpoint.add(tenant)
 
 
 @app.timer(interval=CHECKPOINT_INTERVAL_S)  # type: ignore[untyped-decorator]  # faust's timer is untyped
@@ -63,22 +62,23 @@ async def checkpoint_audit_trees() -> None:
     """Publish a signed checkpoint for every tenant this worker appended to, anchored to the topic and the file."""
     keys = SigningKeyStore.open(settings.data_dir / "audit" / "signing")
     anchors = AnchorFile.under(settings.data_dir)
-    for tenant in sorted(_to_checkpoint):
-        _to_checkpoint.discard(tenant)  # appends during the publication mark it again
+    to_checkpoint = worker_state().audit.to_checkpoint
+    for tenant in sorted(to_checkpoint):
+        to_checkpoint.discard(tenant)  # appends during the publication mark it again
         try:
             await publish_checkpoint(await _audit_store(), keys, anchors, _send_anchor, tenant)
         except CheckpointRefusedError as err:
             # The tree no longer extends what was anchored: an alarm for a human, never a signature.
             log.error("audit checkpoint refused: %s", err)
             AUDIT_CHECKPOINTS.labels(tenant, "refused").inc()
-            _to_checkpoint.add(tenant)
+            to_checkpoint.add(tenant)
         except Exception as err:  # a broker or database outage must not end the timer: retried on the next tick
             log.warning("audit checkpoint of %s postponed: %s", tenant, err)
             AUDIT_CHECKPOINTS.labels(tenant, "postponed").inc()
-            _to_checkpoint.add(tenant)
+            to_checkpoint.add(tenant)
         else:
             AUDIT_CHECKPOINTS.labels(tenant, "published").inc()
-            if tenant not in _to_checkpoint:  # nothing appended while it was published
+            if tenant not in to_checkpoint:  # nothing appended while it was published
                 AUDIT_UNANCHORED_SINCE.labels(tenant).set(0)
 
 
@@ -90,10 +90,10 @@ async def _append_until_stored(tenant: str, leaves: list[AuditLeaf]) -> None:
 
 
 async def _audit_store() -> AuditStore:
-    global _store
-    if _store is None:
-        _store = AuditStore(await create_pool(settings.database_url, max_size=2))
-    return _store
+    state = worker_state().audit
+    if state.store is None:
+        state.store = AuditStore(await create_pool(settings.database_url, max_size=2))
+    return state.store
 
 
 async def _send_anchor(tenant: str, note: str) -> None:

@@ -25,25 +25,23 @@ from app.faust_offsets_patch import broker_has_records
 from app.metrics import STREAM_GAPS
 from app.settings import settings
 from app.streams import app, lock_commands, ops_commands, pms_reservations, vendor_webhooks
+from app.worker_state import worker_state
 from tables.stream_offsets import last_processed, record_processed
 
 log = logging.getLogger(__name__)
-# The hole each partition is being re-read from, until when records behind it are dropped unasked (counted and
-# logged once); past that, a record behind the hole asks the broker and seeks again.
-_repairing: dict[TP, tuple[int, float]] = {}
+# While a partition's hole is re-read, records behind it are dropped unasked for this long (counted and logged once);
+# past that, a record behind the hole asks the broker and seeks again.
 REPAIR_PATIENCE_S = 30.0
-_admin: AIOKafkaAdminClient | None = None
-_log_start: dict[TP, int] = {}  # first offset of partitions with no ledger yet
 
 
 async def admitted(event: EventT[bytes]) -> bool:
     """False when the record jumped over records no worker processed: the partition was sought back."""
-    message = event.message
+    message, watch = event.message, worker_state().continuity
     verdict = continuity_of(await _last_processed(message.tp), message.offset)
     if verdict.continuity is not Continuity.JUMP:
-        _repairing.pop(message.tp, None)
+        watch.repairing.pop(message.tp, None)
         return True
-    repairing = _repairing.get(message.tp)
+    repairing = watch.repairing.get(message.tp)
     if repairing is not None and repairing[0] == verdict.missing_from and time.monotonic() < repairing[1]:
         return False  # buffered behind a hole already being re-read: dropped, it comes again in order
     if not await broker_has_records(app.consumer, message.tp, verdict.missing_from, verdict.missing_to):
@@ -56,25 +54,26 @@ async def _last_processed(tp: TP) -> int | None:
     """The ledger's last offset of ``tp``; before its first record, the offset before the log's start: a partition
     no worker ever processed must be read from its beginning. None when no broker can be asked (Faust's
     ``test_context``)."""
-    last = last_processed(ledger_key(tp.topic, tp.partition))
+    last, log_start = last_processed(ledger_key(tp.topic, tp.partition)), worker_state().continuity.log_start
     if last is None:
-        if tp not in _log_start:
+        if tp not in log_start:
             try:
-                _log_start[tp] = (await app.consumer.earliest_offsets(tp)).get(tp, 0)
+                log_start[tp] = (await app.consumer.earliest_offsets(tp)).get(tp, 0)
             except ConsumerNotStarted:
                 return None
-        last = _log_start[tp] - 1
+        last = log_start[tp] - 1
     return last
 
 
 async def _repair(tp: TP, missing_from: int, missing_to: int) -> None:
     """Seek ``tp`` back to the hole — or to Faust's committed offset when that is further back, since Faust commits
     only from there — counting and logging each hole once."""
-    if _repairing.get(tp, (None, 0.0))[0] != missing_from:
+    repairing = worker_state().continuity.repairing
+    if repairing.get(tp, (None, 0.0))[0] != missing_from:
         STREAM_GAPS.labels(tp.topic).inc()
         log.error("%s[%d] jumped from %d to %d over records no worker processed: seeking back and re-reading",
                   tp.topic, tp.partition, missing_from, missing_to)
-    _repairing[tp] = (missing_from, time.monotonic() + REPAIR_PATIENCE_S)
+    repairing[tp] = (missing_from, time.monotonic() + REPAIR_PATIENCE_S)
     committed = getattr(app.consumer, "_committed_offset", {}).get(tp)
     target = min(missing_from, committed) if committed is not None else missing_from
     try:
@@ -104,12 +103,12 @@ async def check_idle_partitions() -> None:
 
 
 async def _group_offsets() -> dict[TP, int]:
-    global _admin
-    if _admin is None:
+    watch = worker_state().continuity
+    if watch.admin is None:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
         await admin.start()  # kept only once started: a failed start is tried again on the next tick
-        _admin = admin
-    offsets = await _admin.list_consumer_group_offsets(app.conf.id)
+        watch.admin = admin
+    offsets = await watch.admin.list_consumer_group_offsets(app.conf.id)
     return {TP(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 

@@ -27,34 +27,32 @@ from app.domain.lock_saga import IN_FLIGHT, LockSaga, due_retries
 from app.metrics import STEPS_RETRY_PENDING, STEPS_STALLED
 from app.settings import settings
 from app.streams import app, lock_commands, send_model
+from app.worker_state import RetryClock, StepMarker, worker_state
 from tables.sagas import lock_sagas
 
-_due: list[tuple[datetime, str]] = []
-_sent: dict[tuple[str, str], datetime] = {}
 FULL_SCAN_S = 10.0
 STALL_S = 300.0  # longer than any vendor call with its quick attempts (the client timeouts are seconds)
-_in_flight_since: dict[tuple[str, str, str, str], float] = {}  # (lock, stay, idempotency key, status) -> first seen
-_redriven: set[tuple[str, str, str, str]] = set()  # stalled steps already sent a tick
 log = logging.getLogger(__name__)
 
 
 def schedule(key: str, saga: LockSaga) -> None:
     """Remember when this lock's delayed calls are due."""
+    due = worker_state().retries.due
     for record in saga.credentials.values():
         if record.retry_at is not None:
-            heapq.heappush(_due, (record.retry_at, key))
+            heapq.heappush(due, (record.retry_at, key))
 
 
 @app.timer(interval=settings.retry_scan_s)  # type: ignore[untyped-decorator]
 async def dispatch_due_retries() -> None:
-    now = datetime.now(UTC)
+    now, clock = datetime.now(UTC), worker_state().retries
     keys = set()
-    while _due and _due[0][0] <= now:
-        keys.add(heapq.heappop(_due)[1])
+    while clock.due and clock.due[0][0] <= now:
+        keys.add(heapq.heappop(clock.due)[1])
     for key in keys:
         raw: bytes | None = lock_sagas.get(key)
         if raw is not None:
-            await _send_due(key, LockSaga.model_validate_json(raw), now)
+            await _send_due(clock, key, LockSaga.model_validate_json(raw), now)
 
 
 @app.timer(interval=FULL_SCAN_S)  # type: ignore[untyped-decorator]
@@ -62,18 +60,18 @@ async def rescan_for_retries() -> None:
     sagas = [(key, LockSaga.model_validate_json(raw)) for key, raw in list(lock_sagas.items())]
     for key, saga in sagas:
         schedule(key, saga)
-    for key, due in observe_steps(sagas, time.monotonic(), datetime.now(UTC)):
+    for key, due in observe_steps(worker_state().retries, sagas, time.monotonic(), datetime.now(UTC)):
         log.warning("lock %s, stay %s: step %s in flight with nobody carrying it out for over %.0f s: re-driving it",
                     key, due.stay, due.idempotency_key, STALL_S)
         await send_model(lock_commands, key, due)
 
 
-def observe_steps(sagas: list[tuple[str, LockSaga]], now: float, wall: datetime) -> list[tuple[str, RetryDue]]:
+def observe_steps(clock: RetryClock, sagas: list[tuple[str, LockSaga]], now: float,
+                  wall: datetime) -> list[tuple[str, RetryDue]]:
     """Set the retry depth by vendor and the count of steps stalled in flight (seen with no retry pending, scan
     after scan, for longer than :data:`STALL_S`); the retry ticks that re-drive the newly stalled ones."""
-    global _in_flight_since
     pending: Counter[str] = Counter()
-    seen: dict[tuple[str, str, str, str], float] = {}
+    seen: dict[StepMarker, float] = {}
     redrives: list[tuple[str, RetryDue]] = []
     for key, saga in sagas:
         for record in saga.credentials.values():
@@ -83,25 +81,25 @@ def observe_steps(sagas: list[tuple[str, LockSaga]], now: float, wall: datetime)
                 pending[saga.lock.vendor] += 1
                 continue
             marker = (key, record.stay, record.idempotency_key, str(record.status))
-            seen[marker] = _in_flight_since.get(marker, now)
-            if now - seen[marker] > STALL_S and marker not in _redriven:
-                _redriven.add(marker)
+            seen[marker] = clock.in_flight_since.get(marker, now)
+            if now - seen[marker] > STALL_S and marker not in clock.redriven:
+                clock.redriven.add(marker)
                 redrives.append((key, RetryDue(lock=saga.lock, stay=record.stay, attempt=record.attempts,
                                                idempotency_key=record.idempotency_key, due_at=wall)))
-    _in_flight_since = seen
-    _redriven.intersection_update(seen)
+    clock.in_flight_since = seen
+    clock.redriven.intersection_update(seen)
     for vendor in {*INSTALLED.names, *pending}:  # zero for an installed vendor with nothing pending
         STEPS_RETRY_PENDING.labels(vendor).set(pending[vendor])
     STEPS_STALLED.set(sum(1 for since in seen.values() if now - since > STALL_S))
     return redrives
 
 
-async def _send_due(key: str, saga: LockSaga, now: datetime) -> None:
+async def _send_due(clock: RetryClock, key: str, saga: LockSaga, now: datetime) -> None:
     for due in due_retries(saga, now):
         marker = (key, due.idempotency_key)
-        if _sent.get(marker) == due.due_at:
+        if clock.sent.get(marker) == due.due_at:
             continue  # already sent for this very schedule (a record is rescheduled many times in its life)
-        if len(_sent) > 100_000:
-            _sent.clear()  # bounded memory; a repeated tick is harmless, the saga ignores it
-        _sent[marker] = due.due_at
+        if len(clock.sent) > 100_000:
+            clock.sent.clear()  # bounded memory; a repeated tick is harmless, the saga ignores it
+        clock.sent[marker] = due.due_at
         await send_model(lock_commands, key, due)

@@ -41,7 +41,6 @@ from adapters.sandbox_faults import (
     add_fault_routes,
     answer_ambiguously,
     delay,
-    land_late,
     serve_loopback,
 )
 from adapters.sandbox_journal import add_journal_route
@@ -92,7 +91,7 @@ class SaltoSandbox(SandboxAPI):
         if fault is not None and fault.mode in AMBIGUOUS_MODES:
             return await answer_ambiguously(fault, lambda: self._execute(route, request))
         if fault is not None and fault.mode == "timeout":
-            return await land_late(fault, lambda: self._execute(route, request))
+            return await self.faults.land_late(fault, lambda: self._execute(route, request))
         if fault is not None and (answer := await self._inject(fault)) is not None:
             return answer
         return await self._execute(route, request)

@@ -25,7 +25,6 @@ from adapters.sandbox_faults import (
     add_fault_routes,
     answer_ambiguously,
     delay,
-    land_late,
     serve_loopback,
 )
 from adapters.sandbox_journal import add_journal_route
@@ -107,7 +106,7 @@ class TTLockSandbox(SandboxAPI):
         if fault is not None and fault.mode in AMBIGUOUS_MODES:
             return await answer_ambiguously(fault, lambda: self._execute(path, params))
         if fault is not None and fault.mode == "timeout":
-            return await land_late(fault, lambda: self._execute(path, params))
+            return await self.faults.land_late(fault, lambda: self._execute(path, params))
         if fault is not None and (answer := await self._inject(fault)) is not None:
             return answer
         return await self._execute(path, params)

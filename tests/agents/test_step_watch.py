@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 from agents.retries import STALL_S, observe_steps
 from app.domain.lock_event import LockAction
 from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step_lock_saga
+from app.worker_state import RetryClock
 from tests.builders import command, lock
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
@@ -36,23 +37,24 @@ def test_a_step_in_flight_with_no_retry_is_stalled_only_once_seen_so_for_longer_
     waiting, retry_call = intent("door-2")
     waiting, _ = step_lock_saga(waiting, outcome(retry_call, ok=False), NOW)
     sagas = [("k1", calling), ("k2", waiting)]
+    clock = RetryClock()
 
-    assert observe_steps(sagas, 1000.0, NOW) == []
+    assert observe_steps(clock, sagas, 1000.0, NOW) == []
     assert gauge("lis_saga_steps_stalled") == 0, "a call at the vendor right now is not stalled"
     assert gauge("lis_saga_steps_retry_pending", vendor="ttlock") == 1
-    (redrive,) = observe_steps(sagas, 1000.0 + STALL_S + 1, NOW)
+    (redrive,) = observe_steps(clock, sagas, 1000.0 + STALL_S + 1, NOW)
     assert gauge("lis_saga_steps_stalled") == 1, "the same intent, scan after scan, with nobody carrying it out"
     key, due = redrive
     assert (key, due.stay, due.idempotency_key) == ("k1", call.record.stay, call.record.idempotency_key)
     _, (again_call,) = step_lock_saga(calling, due, NOW)
     assert isinstance(again_call, VendorCall)
     assert again_call.reconcile, "the re-driven step looks on the lock before calling again"
-    assert observe_steps(sagas, 1000.0 + STALL_S + 2, NOW) == [], "re-driven once, not on every scan"
+    assert observe_steps(clock, sagas, 1000.0 + STALL_S + 2, NOW) == [], "re-driven once, not on every scan"
 
     settled, _ = step_lock_saga(calling, outcome(call, ok=True), NOW)
-    observe_steps([("k1", settled), ("k2", waiting)], 1000.0 + STALL_S + 3, NOW)
+    observe_steps(clock, [("k1", settled), ("k2", waiting)], 1000.0 + STALL_S + 3, NOW)
     assert gauge("lis_saga_steps_stalled") == 0
     again, _ = intent("door-1")  # a new intent under the same key starts its own clock
-    assert observe_steps([("k1", again)], 1000.0 + STALL_S + 4, NOW) == []
+    assert observe_steps(clock, [("k1", again)], 1000.0 + STALL_S + 4, NOW) == []
     assert gauge("lis_saga_steps_stalled") == 0
     assert gauge("lis_saga_steps_retry_pending", vendor="ttlock") == 0

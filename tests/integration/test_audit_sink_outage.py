@@ -14,6 +14,7 @@ from adapters.postgres.migrate import migrate
 from adapters.postgres.pool import create_pool
 from agents import audit_sink
 from app.devstack.postgres import PostgresServer
+from app.worker_state import AuditSinkState, WorkerState, install
 from tests.unit.test_audit_leaves import leaves_of, published_record
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -27,13 +28,11 @@ async def server(tmp_path: Path) -> AsyncIterator[PostgresServer]:
     running.stop()
 
 
-async def test_a_batch_waits_for_postgresql_and_is_stored_once_it_is_back(
-    server: PostgresServer, monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_batch_waits_for_postgresql_and_is_stored_once_it_is_back(server: PostgresServer) -> None:
     pool = await create_pool(await migrate(server.admin_url, app_password=secrets.token_hex(16)), max_size=2)
     store = AuditStore(pool)
-    monkeypatch.setattr(audit_sink, "_store", store)
-    monkeypatch.setattr(audit_sink, "_to_checkpoint", set())
+    state = WorkerState(audit=AuditSinkState(store=store))
+    install(state)
     try:
         await store.append("outage", leaves_of("outage", 2))
         await asyncio.to_thread(server.stop_server)
@@ -45,6 +44,7 @@ async def test_a_batch_waits_for_postgresql_and_is_stored_once_it_is_back(
         await asyncio.wait_for(sinking, timeout=60)
         stored = [row.record_id async for row in store.leaves("outage")]
         assert stored == [leaf.record_id for leaf in leaves_of("outage", 6)]
-        assert audit_sink._to_checkpoint == {"outage"}
+        assert state.audit.to_checkpoint == {"outage"}
     finally:
+        install(None)
         await pool.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.sandbox_faults import Faults, add_fault_routes, delay, everywhere, land_late, serve_loopback
+from adapters.sandbox_faults import Faults, add_fault_routes, delay, everywhere, serve_loopback
 
 FAULT_MODES = {"http_5xx": everywhere, "rate_limit": everywhere, "timeout": everywhere, "latency": everywhere}
 COMMAND_S = 0.05  # how long a gateway is busy with one command
@@ -72,7 +72,7 @@ class ToySandbox:
                 return web.json_response({"error": "rate_limited"}, status=429,
                                          headers={"Retry-After": str(RETRY_AFTER_S)})
             if fault is not None and fault.mode == "timeout":
-                return await land_late(fault, execute)
+                return await self.faults.land_late(fault, execute)
             if fault is not None:
                 await delay(fault, 100)
             return await execute()
