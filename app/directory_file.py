@@ -98,6 +98,9 @@ def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, envir
     problems = []
     for t, tenant in enumerate(tenants):
         lock_ids = Counter(lock.lock_id for prop in tenant.properties for lock in prop.locks)
+        # A webhook names its lock by the vendor's id and a tenant has one endpoint per vendor: tenant-wide unique.
+        by_webhook = Counter((lock.vendor, lock.vendor_lock_id) for prop in tenant.properties for lock in prop.locks
+                             if lock.vendor in registry and registry.spec(lock.vendor).webhooks is not None)
         for p, prop in enumerate(tenant.properties):
             base: tuple[Any, ...] = (t, "properties", p)
             vendor_ids = Counter((lock.vendor, lock.vendor_lock_id) for lock in prop.locks)
@@ -118,6 +121,11 @@ def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, envir
                                             f"{lock.vendor} lock {lock.vendor_lock_id!r} is named by "
                                             f"{vendor_ids[(lock.vendor, lock.vendor_lock_id)]} locks: the vendor "
                                             f"lists credentials per lock, so each needs its own"))
+                elif by_webhook[(lock.vendor, lock.vendor_lock_id)] > 1:
+                    problems.append(Problem(_line(root, (*at, "vendor_lock_id")), _path((*at, "vendor_lock_id")),
+                                            f"{lock.vendor} lock {lock.vendor_lock_id!r} is in more than one "
+                                            f"property of tenant {tenant.tenant!r}: its webhooks name the lock by "
+                                            f"this id alone, so it must be one lock"))
                 if lock.vendor not in registry:
                     problems.append(Problem(_line(root, (*at, "vendor")), _path((*at, "vendor")),
                                             _not_installed(registry, lock.vendor)))

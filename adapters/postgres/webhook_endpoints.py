@@ -60,15 +60,15 @@ async def load_webhook_endpoint(pool: asyncpg.Pool, keys: KeyStore, tenant: str,
     return EndpointSecrets.model_validate_json(open_sealed(keys, tenant, _binding(vendor), sealed))
 
 
-async def find_vendor_lock(pool: asyncpg.Pool, tenant: str, vendor: str, vendor_lock_id: str) -> VendorLock | None:
-    """The tenant's directory lock that ``vendor`` calls ``vendor_lock_id``, if there is one."""
+async def find_vendor_locks(pool: asyncpg.Pool, tenant: str, vendor: str, vendor_lock_id: str) -> list[VendorLock]:
+    """The tenant's directory locks that ``vendor`` calls ``vendor_lock_id``: one, or none; two (of two properties)
+    when the directory gives the id twice, which only a vendor without webhooks may."""
     async with tenant_transaction(pool, tenant) as conn:
-        row = await conn.fetchrow(
+        rows = await conn.fetch(
             "SELECT lock_id, property_id, region FROM locks "
-            "WHERE tenant_id = $1 AND vendor = $2 AND vendor_lock_id = $3 ORDER BY lock_id LIMIT 1",
+            "WHERE tenant_id = $1 AND vendor = $2 AND vendor_lock_id = $3 ORDER BY lock_id LIMIT 2",
             tenant, vendor, vendor_lock_id)
-    return None if row is None else VendorLock(lock_id=row["lock_id"], property=row["property_id"],
-                                               region=row["region"])
+    return [VendorLock(lock_id=row["lock_id"], property=row["property_id"], region=row["region"]) for row in rows]
 
 
 class AlreadyReceived(Exception):

@@ -23,7 +23,7 @@ from adapters.postgres.pool import create_pool
 from adapters.postgres.webhook_endpoints import (
     AlreadyReceived,
     VendorLock,
-    find_vendor_lock,
+    find_vendor_locks,
     held_receipt,
     load_webhook_endpoint,
 )
@@ -77,12 +77,15 @@ class EndpointDirectory:
         return found
 
     async def lock(self, tenant: str, vendor: str, vendor_lock_id: str) -> VendorLock:
-        """The directory lock the vendor calls ``vendor_lock_id``; 422 when the tenant's directory lacks it."""
+        """The directory lock the vendor calls ``vendor_lock_id``; 422 when the tenant's directory lacks it, or has
+        it in two properties (the webhook's lock would be a guess)."""
         found = await self._query(self._locks.get(
-            (tenant, vendor, vendor_lock_id), lambda: find_vendor_lock(self._pool, tenant, vendor, vendor_lock_id)))
-        if found is None:
+            (tenant, vendor, vendor_lock_id), lambda: find_vendor_locks(self._pool, tenant, vendor, vendor_lock_id)))
+        if not found:
             raise Refusal(422, "unknown_lock", "the vendor lock is not in this tenant's directory")
-        return found
+        if len(found) > 1:
+            raise Refusal(422, "ambiguous_lock", "two properties of this tenant's directory have this vendor lock id")
+        return found[0]
 
     @staticmethod
     async def _query(lookup: Awaitable[T | None]) -> T | None:

@@ -9,13 +9,17 @@ import sys
 import time
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 
+from adapters.postgres.directory import save_property_directory
 from adapters.postgres.pool import create_pool
 from adapters.postgres.webhook_endpoints import receipt_count
 from app.devstack.stack import Stack
-from tests.benchmarks.ingress.live import LiveIngress, new_secret, salto_event, signed_headers
+from app.domain.directory import DirectoryLock, PropertyDirectory
+from app.domain.stay_times import PropertyTimes
+from tests.benchmarks.ingress.live import REGION, LiveIngress, new_secret, salto_event, signed_headers
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -197,3 +201,27 @@ async def test_a_path_segment_cannot_forge_a_log_line(ingress: LiveIngress, http
     lines = ingress.log_text().splitlines()
     assert not [line for line in lines if line.startswith("2026-12-02 INFO lis.ingress webhook accepted")]
     assert any("%0A2026-12-02" in line or "\\n2026-12-02" in line for line in lines), "the attempt is logged, escaped"
+
+
+async def test_a_vendor_lock_id_in_two_properties_is_refused_as_ambiguous_and_twice_in_one_by_postgresql(
+    ingress: LiveIngress, http: httpx.AsyncClient, stack: Stack
+) -> None:
+    def directory(property_id: str, *vendor_ids: str) -> PropertyDirectory:
+        return PropertyDirectory(tenant=ingress.tenant, region=REGION, property=property_id,
+                                 times=PropertyTimes(time_zone="Europe/Berlin"), locks=tuple(
+                                     DirectoryLock(lock_id=f"{property_id}-door-{n}", vendor="salto",
+                                                   vendor_lock_id=v, room=str(n)) for n, v in enumerate(vendor_ids)))
+
+    pool = await create_pool(stack.database_url, max_size=1)
+    try:
+        # Two loads of two files: each file alone is valid, together they give AP-7 twice.
+        await save_property_directory(pool, directory("annex", "AP-7"))
+        await save_property_directory(pool, directory("tower", "AP-7"))
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await save_property_directory(pool, directory("garden", "AP-8", "AP-8"))
+    finally:
+        await pool.close()
+
+    refused = await ingress.send_salto(http, salto_event("AP-7"))
+
+    assert (refused.status_code, refused.json()["reason"]) == (422, "ambiguous_lock")

@@ -85,3 +85,29 @@ def test_two_locks_naming_the_same_vendor_lock_are_an_error(tmp_path: Path) -> N
     found = [str(p) for p in check_file(path, {})]
     assert any(p.startswith("line 9: error: tenants[0].properties[0].locks[1].vendor_lock_id: wiegand lock 'zone-a' "
                             "is named by 2 locks") for p in found), found
+
+
+def test_a_webhook_vendors_lock_id_in_two_properties_is_an_error_and_a_serial_zones_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "directory.yaml"
+    accounts = ("{salto: {base_url: 'https://salto.example', client_id: c, client_secret: '${S}'}, "
+                "wiegand: {encoders: {e1: /dev/null}, facility_code: 1}}")
+    path.write_text(f"""- tenant: acme
+  region: eu-west
+  properties:
+    - property: p1
+      time_zone: Europe/Berlin
+      vendor_accounts: {accounts}
+      locks:
+        - {{lock_id: p1-door, vendor: salto, vendor_lock_id: AP-1, room: "1"}}
+        - {{lock_id: p1-staff, vendor: wiegand, vendor_lock_id: staff, gateway_id: e1, area: staff}}
+    - property: p2
+      time_zone: Europe/Berlin
+      vendor_accounts: {accounts}
+      locks:
+        - {{lock_id: p2-door, vendor: salto, vendor_lock_id: AP-1, room: "1"}}
+        - {{lock_id: p2-staff, vendor: wiegand, vendor_lock_id: staff, gateway_id: e1, area: staff}}
+""")
+    found = [str(p) for p in check_file(path, {"S": "x"})]
+    assert [p.split(": error: ")[1].split(":")[0] for p in found] == [
+        "tenants[0].properties[0].locks[0].vendor_lock_id", "tenants[0].properties[1].locks[0].vendor_lock_id"], found
+    assert all("in more than one property of tenant 'acme'" in p for p in found), found
