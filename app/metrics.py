@@ -33,6 +33,10 @@ PROPERTY_LOCK_EVENTS = Counter("lis_property_lock_events_total", "Lock events pu
                                ["tenant", "property", "type"])
 OPS_REQUESTS = Counter("lis_ops_requests_total", "Ops API requests by view, outcome (allowed, refused) and reason "
                        "code (allowed, token_expired, tenant_not_allowed, …)", ["view", "outcome", "reason"])
+VENDOR_CALL_SECONDS = Histogram("lis_vendor_call_seconds", "One vendor call of a saga step, its quick in-place "
+                                "attempts included, by vendor, region and action (issue, update, revoke)",
+                                ["vendor", "region", "action"],
+                                buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
 OFFLINE_CODES = Counter("lis_offline_codes_total", "Offline passcodes issued because a lock's gateway was offline "
                         "(docs/FAILURE_MODES.md, gateway offline), by tenant and vendor", ["tenant", "vendor"])
 PMS_TO_LOCK_EVENT = Histogram("lis_pms_to_lock_event_seconds", "From the PMS event reaching the service to the lock "

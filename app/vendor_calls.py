@@ -41,7 +41,7 @@ from app.domain.lock_event import LockAction
 from app.domain.lock_port import LockPort
 from app.domain.lock_saga import CredentialRecord, VendorCall, VendorOutcome
 from app.domain.offline_fallback import offline_window
-from app.metrics import ABSURD_RETRY_AFTERS, BREAKER_OPEN, VENDOR_CALLS
+from app.metrics import ABSURD_RETRY_AFTERS, BREAKER_OPEN, VENDOR_CALL_SECONDS, VENDOR_CALLS
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ class VendorCaller:
 
     async def carry_out(self, port: LockPort, lock: LockRef, call: VendorCall, material: Material) -> VendorOutcome:
         """Perform ``call`` and report what happened; never raises a :class:`LockError`."""
-        record = call.record
+        record, started = call.record, self.clock()
         ref: str | None
         issued: IssuedCredential | None = None
         digits: str | None = None  # a passcode's digits as they landed, when known
@@ -107,9 +107,9 @@ class VendorCaller:
                 ref = record.vendor_ref
                 await self._revoke(port, lock, call)
         except LockError as err:
-            VENDOR_CALLS.labels(lock.vendor, lock.region, call.action, err.cause).inc()
+            self._count(lock, call, err.cause, started)
             return failed_outcome(call, err, self._delay(record, err), offline_capable=offline_capable)
-        VENDOR_CALLS.labels(lock.vendor, lock.region, call.action, "offline_code" if call.offline else "ok").inc()
+        self._count(lock, call, "offline_code" if call.offline else "ok", started)
         code = issued.code if issued is not None else None  # only an offline passcode's digits come back
         # A guest's PIN only: a card number or mobile account is no code to hand over, and a master-key shift's staff
         # code opens every door of the property, so no front-desk view may read it.
@@ -118,6 +118,10 @@ class VendorCaller:
                              ok=True, vendor_ref=ref, offline_capable=offline_capable, offline=code is not None,
                              validity=issued.validity if code is not None and issued is not None else None,
                              sealed_code=material.seal_code(lock, record, pin) if pin is not None else None)
+
+    def _count(self, lock: LockRef, call: VendorCall, outcome: str, started: float) -> None:
+        VENDOR_CALLS.labels(lock.vendor, lock.region, call.action, outcome).inc()
+        VENDOR_CALL_SECONDS.labels(lock.vendor, lock.region, call.action).observe(self.clock() - started)
 
     async def listing(self, port: LockPort, lock: LockRef) -> list[IssuedCredential]:
         """What the lock holds, asked through the tenant's breaker with the quick retries."""

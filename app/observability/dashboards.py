@@ -95,6 +95,9 @@ def _sre_overview() -> Dashboard:
             "{{vendor}} {{outcome}}"),)),
         Chart("Vendor error ratio, 10 m", "percentunit",
               (Query('max by (vendor) (lis:vendor_call_errors:ratio_rate10m{vendor=~"$vendor"})', "{{vendor}}"),)),
+        Chart("Vendor call latency, p99", "s", (Query(
+            'histogram_quantile(0.99, sum by (vendor, action, le) '
+            '(rate(lis_vendor_call_seconds_bucket{vendor=~"$vendor"}[5m])))', "{{vendor}} {{action}}"),)),
         Chart("Breakers open", "short", (Query('sum(lis_circuit_open{vendor=~"$vendor"})', "open"),), stat=True),
         Chart("Steps waiting for a retry", "short",
               (Query('sum by (vendor) (lis_saga_steps_retry_pending{vendor=~"$vendor"})', "{{vendor}}"),)),
