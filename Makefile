@@ -1,5 +1,8 @@
 # One command per habit. Everything runs from the project's own virtualenv; `make setup` builds it on a fresh machine
 # (Python packages from PyPI, Apache Kafka's jars from Maven Central) and is a dependency of every other target.
+# bash runs the recipes: on Ctrl-C it waits for `lis dev` to stop its stack and exit 130, and only dies of the
+# signal itself when its child did (dash dies at once, and make then prints "*** [dev] Interrupt").
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -23,8 +26,8 @@ setup: $(VENV)/.installed
 	$(BIN)/python -c "from app.devstack.softhsm import softhsm_library; print('softhsm:', softhsm_library())"
 	$(BIN)/python -c "from app.devstack.scanners import gitleaks_bin; print('gitleaks:', gitleaks_bin())"
 
-dev: setup  ## the service on its embedded default, fed a simulated hotel day
-	$(BIN)/lis dev
+dev: setup  ## the service on its embedded default, fed a simulated hotel day (Ctrl-C stops it cleanly: exit 130 is no error)
+	@$(BIN)/lis dev || [ $$? -eq 130 ]
 
 test: setup  ## every test: unit, agents, contract, integration, e2e (starts Kafka and PostgreSQL itself); JUnit XML
 ## in .var/reports/junit.xml, the evidence `lis readiness` reads

@@ -34,14 +34,19 @@ TENANT, REGION, PROPERTY = "demo-hotels", "eu-west", "berlin-mitte"
 TIME_ZONE = "Europe/Berlin"
 OUTCOME_ROWS = ("key.issued", "key.updated", "key.revoked", "key.issue_failed", "key.revoke_failed")
 RULES = Path(__file__).resolve().parents[2] / "observability" / "prometheus" / "rules.yml"
+WIEGAND_ROOMS = frozenset({"617", "618", "619", "620"})  # guests get cards (the simulator asks for them)
 
 
 def demo_directory() -> PropertyDirectory:
     """A 120-room hotel of mixed vendors: floors 1-3 and the lobby door on TTLock (a gateway per floor), floors 4-6
-    on Salto (a gateway per floor), and the staff area on Generic Wiegand cards written at the back office."""
+    on Salto (a gateway per floor) but for the last rooms of floor 6, whose offline locks take Generic Wiegand cards
+    written at the front desk's encoder, and the staff area on Wiegand cards written at the back office."""
     locks = []
     for room in hotel_rooms():
-        if int(room[0]) <= 3:
+        if room in WIEGAND_ROOMS:
+            locks.append(DirectoryLock(lock_id=f"door-{room}", vendor="wiegand", vendor_lock_id=f"room-{room}",
+                                       gateway_id="front-desk", room=room))
+        elif int(room[0]) <= 3:
             locks.append(DirectoryLock(lock_id=f"door-{room}", vendor="ttlock", vendor_lock_id=str(10000 + int(room)),
                                        gateway_id=str(room[0]), room=room))
         else:
@@ -121,7 +126,8 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
         urls["prometheus"] = prometheus.url
         write_state(DevStack(pid=os.getpid(), root=stack.root, urls=urls,
                              env={name: value for name, value in stack.env().items() if name in REACHABLE}))
-        events = simulate_day(TENANT, REGION, PROPERTY, hotel_rooms(), seed=seed, limit=reservations)
+        events = simulate_day(TENANT, REGION, PROPERTY, hotel_rooms(), seed=seed, limit=reservations,
+                              card_rooms=WIEGAND_ROOMS)
         expected = expected_outcomes(events, directory)
         console.print(f"simulating a day: {len(events)} PMS events, {expected} lock outcomes expected "
                       f"(logs in {stack.root})")

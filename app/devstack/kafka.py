@@ -47,11 +47,31 @@ def _fetch_kafka_jars(libs: Path) -> None:
           file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory() as work:
         (Path(work) / "pom.xml").write_text(_POM)
-        subprocess.run(
-            ["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
-            cwd=work,
-            check=True,
-        )
+        # Maven's own log is kept back and shown only on failure; each downloaded file is counted on one line.
+        maven = subprocess.Popen(
+            ["mvn", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
+            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert maven.stdout is not None
+        log, downloaded = [], 0
+        for line in maven.stdout:
+            log.append(line)
+            if line.startswith("[INFO] Downloaded from"):
+                downloaded += 1
+                url = line.split(": ", 1)[-1].split(" ", 1)[0]  # [INFO] Downloaded from central: <url> (3 kB at …)
+                _progress(f"  {downloaded} files downloaded ({url.rsplit('/', 1)[-1]})")
+        if maven.wait() != 0:
+            sys.stderr.write("".join(log[-40:]))
+            raise subprocess.CalledProcessError(maven.returncode, maven.args)
+        _progress(f"  {len(list(libs.glob('*.jar')))} jars in place", done=True)
+
+
+def _progress(text: str, *, done: bool = False) -> None:
+    """One line that updates in place on a terminal; only the last line elsewhere (CI logs)."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\x1b[2K{text[:100]}" + ("\n" if done else ""))
+    elif done:
+        sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 @dataclass
