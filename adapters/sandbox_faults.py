@@ -96,6 +96,21 @@ class Faults:
         return None
 
 
+    async def serve(self, where: str, execute: Callable[[], Awaitable[web.StreamResponse]],
+                    inject: Callable[[FaultSeed], Awaitable[web.StreamResponse | None]]) -> web.StreamResponse:
+        """Answer one call of the sandbox's API at ``where`` under the armed faults: an ambiguous mode applies the
+        call and loses its answer, ``timeout`` lands it late, any other mode is the sandbox's ``inject`` (its answer
+        instead of the call's, or None to go on, e.g. after a delay); no fault: ``execute`` as it is."""
+        fault = self.draw(where)
+        if fault is None:
+            return await execute()
+        if fault.mode in AMBIGUOUS_MODES:
+            return await answer_ambiguously(fault, execute)
+        if fault.mode == "timeout":
+            return await self.land_late(fault, execute)
+        answer = await inject(fault)
+        return answer if answer is not None else await execute()
+
     async def land_late(self, fault: FaultSeed,
                         execute: Callable[[], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         """The ``timeout`` mode: wait far longer than any client, then execute — even when the client has hung up

@@ -35,11 +35,9 @@ from adapters.salto.sandbox_state import (
 )
 from adapters.salto.webhook import signed_headers
 from adapters.sandbox_faults import (
-    AMBIGUOUS_MODES,
     LOOPBACK,
     FaultSeed,
     add_fault_routes,
-    answer_ambiguously,
     delay,
     serve_loopback,
 )
@@ -87,14 +85,7 @@ class SaltoSandbox(SandboxAPI):
     async def _api(self, route: str, request: web.Request) -> web.StreamResponse:
         self.calls[route] += 1
         await request.read()  # the whole body now: a late execution may run after the client hung up
-        fault = self.faults.draw(route)
-        if fault is not None and fault.mode in AMBIGUOUS_MODES:
-            return await answer_ambiguously(fault, lambda: self._execute(route, request))
-        if fault is not None and fault.mode == "timeout":
-            return await self.faults.land_late(fault, lambda: self._execute(route, request))
-        if fault is not None and (answer := await self._inject(fault)) is not None:
-            return answer
-        return await self._execute(route, request)
+        return await self.faults.serve(route, lambda: self._execute(route, request), self._inject)
 
     async def _execute(self, route: str, request: web.Request) -> web.StreamResponse:
         try:

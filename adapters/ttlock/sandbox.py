@@ -20,10 +20,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from adapters.sandbox_faults import (
-    AMBIGUOUS_MODES,
     FaultSeed,
     add_fault_routes,
-    answer_ambiguously,
     delay,
     serve_loopback,
 )
@@ -102,14 +100,7 @@ class TTLockSandbox(SandboxAPI):
         params: dict[str, str] = dict(request.query)
         if request.method == "POST":
             params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
-        fault = self.faults.draw(path)
-        if fault is not None and fault.mode in AMBIGUOUS_MODES:
-            return await answer_ambiguously(fault, lambda: self._execute(path, params))
-        if fault is not None and fault.mode == "timeout":
-            return await self.faults.land_late(fault, lambda: self._execute(path, params))
-        if fault is not None and (answer := await self._inject(fault)) is not None:
-            return answer
-        return await self._execute(path, params)
+        return await self.faults.serve(path, lambda: self._execute(path, params), self._inject)
 
     async def _execute(self, path: str, params: dict[str, str]) -> web.Response:
         try:

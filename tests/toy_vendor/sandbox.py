@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.sandbox_faults import Faults, add_fault_routes, delay, everywhere, serve_loopback
+from adapters.sandbox_faults import Faults, FaultSeed, add_fault_routes, delay, everywhere, serve_loopback
 
 FAULT_MODES = {"http_5xx": everywhere, "rate_limit": everywhere, "timeout": everywhere, "latency": everywhere}
 COMMAND_S = 0.05  # how long a gateway is busy with one command
@@ -65,17 +65,7 @@ class ToySandbox:
                     return _error(404, "unknown_lock")
                 return await handler(request, lock, body)
 
-            fault = self.faults.draw(request.path)
-            if fault is not None and fault.mode == "http_5xx":
-                return _error(500, "internal")
-            if fault is not None and fault.mode == "rate_limit":
-                return web.json_response({"error": "rate_limited"}, status=429,
-                                         headers={"Retry-After": str(RETRY_AFTER_S)})
-            if fault is not None and fault.mode == "timeout":
-                return await self.faults.land_late(fault, execute)
-            if fault is not None:
-                await delay(fault, 100)
-            return await execute()
+            return await self.faults.serve(request.path, execute, _inject)
         return call
 
     async def _on_gateway(self, lock: ToyLock, change: Callable[[], web.Response]) -> web.Response:
@@ -144,6 +134,15 @@ class ToySandbox:
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"faultsFired": dict(self.faults.fired),
                                   "gatewayBusyRejections": self.busy_rejections})
+
+
+async def _inject(fault: FaultSeed) -> web.StreamResponse | None:
+    if fault.mode == "http_5xx":
+        return _error(500, "internal")
+    if fault.mode == "rate_limit":
+        return web.json_response({"error": "rate_limited"}, status=429, headers={"Retry-After": str(RETRY_AFTER_S)})
+    await delay(fault, 100)  # latency
+    return None
 
 
 def _error(status: int, code: str) -> web.Response:
