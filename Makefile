@@ -21,6 +21,7 @@ setup: $(VENV)/.installed
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(BIN)/python -c "from app.devstack.kafka import kafka_libs; print('kafka jars:', kafka_libs())"
 	$(BIN)/python -c "from app.devstack.prometheus import prometheus_bin; print('promtool:', prometheus_bin())"
+	$(BIN)/python -c "from app.devstack.prometheus import alertmanager_bin; print('amtool:', alertmanager_bin())"
 	$(BIN)/python -c "from app.devstack.node_tools import redocly_bin; print('redocly:', redocly_bin())"
 	$(BIN)/python -c "from app.devstack.browser import chromium_bin; print('chromium:', chromium_bin())"
 	$(BIN)/python -c "from app.devstack.softhsm import softhsm_library; print('softhsm:', softhsm_library())"

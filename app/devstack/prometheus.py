@@ -19,6 +19,7 @@ import httpx
 from app.infra.ports import cache_dir, cached_install, free_port, wait_for_port
 
 PACKAGE = "prometheus=2.42.0+ds-5+deb12u1"
+ALERTMANAGER_PACKAGE = "prometheus-alertmanager=0.25.0-1+b4"
 
 
 def prometheus_bin(name: str = "promtool") -> Path:
@@ -26,12 +27,18 @@ def prometheus_bin(name: str = "promtool") -> Path:
     return cached_install(cache_dir() / "prometheus-2.42.0", _unpack_debian_package) / "usr" / "bin" / name
 
 
-def _unpack_debian_package(root: Path) -> None:
+def alertmanager_bin(name: str = "amtool") -> Path:
+    """The path of ``amtool`` or ``prometheus-alertmanager`` (Debian's 0.25), fetching the package the first time."""
+    return cached_install(cache_dir() / "alertmanager-0.25.0",
+                          lambda root: _unpack_debian_package(root, ALERTMANAGER_PACKAGE)) / "usr" / "bin" / name
+
+
+def _unpack_debian_package(root: Path, package: str = PACKAGE) -> None:
     with tempfile.TemporaryDirectory() as work:
-        if subprocess.run(["apt-get", "download", PACKAGE], cwd=work, capture_output=True).returncode != 0:
+        if subprocess.run(["apt-get", "download", package], cwd=work, capture_output=True).returncode != 0:
             subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)  # a fresh machine
-            subprocess.run(["apt-get", "download", PACKAGE], cwd=work, check=True, capture_output=True)
-        [deb] = Path(work).glob("prometheus_*.deb")
+            subprocess.run(["apt-get", "download", package], cwd=work, check=True, capture_output=True)
+        [deb] = Path(work).glob(f"{package.split('=')[0]}_*.deb")
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
 
 
