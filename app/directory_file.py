@@ -19,6 +19,7 @@ from adapters.registry import INSTALLED, Registry
 from app.domain.credential import OfflineFallback, VendorName
 from app.domain.directory import DirectoryLock, RoomPolicy
 from app.domain.stay_times import PropertyTimes
+from app.security.vendor_urls import vendor_url_problem
 
 ENV_REFERENCE = re.compile(r"^\$\{([A-Z0-9_]+)\}$")
 _LOOKS_LIKE_REFERENCE = re.compile(r"\$\{|\$[A-Z]")
@@ -68,9 +69,11 @@ class Problem:
         return f"line {self.line}: {kind}: {self.where + ': ' if self.where else ''}{self.what}"
 
 
-def check_file(path: Path, environ: dict[str, str] | None = None, registry: Registry = INSTALLED) -> list[Problem]:
+def check_file(path: Path, environ: dict[str, str] | None = None, registry: Registry = INSTALLED, *,
+               allow_loopback_vendors: bool = False) -> list[Problem]:
     """Every problem of the directory file, each with its line; an empty list when it can be loaded by a service
-    with the vendors of ``registry``."""
+    with the vendors of ``registry``. Vendor URLs on this machine are refused unless ``allow_loopback_vendors``
+    (the dev stack's sandboxes: :mod:`app.security.vendor_urls`)."""
     environ = dict(os.environ) if environ is None else environ
     try:
         text = path.read_text()
@@ -86,7 +89,7 @@ def check_file(path: Path, environ: dict[str, str] | None = None, registry: Regi
         tenants = DirectoryFile.model_validate(data).root
     except ValidationError as err:
         return [Problem(_line(root, e["loc"]), _path(e["loc"]), e["msg"]) for e in err.errors()]
-    return _semantic_problems(tenants, root, environ, registry)
+    return _semantic_problems(tenants, root, environ, registry, allow_loopback_vendors)
 
 
 def _not_installed(registry: Registry, vendor: str) -> str:
@@ -94,7 +97,7 @@ def _not_installed(registry: Registry, vendor: str) -> str:
 
 
 def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, environ: dict[str, str],
-                       registry: Registry) -> list[Problem]:
+                       registry: Registry, allow_loopback: bool) -> list[Problem]:
     problems = []
     for t, tenant in enumerate(tenants):
         lock_ids = Counter(lock.lock_id for prop in tenant.properties for lock in prop.locks)
@@ -139,6 +142,19 @@ def _semantic_problems(tenants: list[TenantEntry], root: yaml.Node | None, envir
                     where = (*base, "vendor_accounts", vendor)
                     problems.append(Problem(_line(root, where), _path(where), _not_installed(registry, vendor)))
                 problems += _secret_problems(root, (*base, "vendor_accounts", vendor), config, environ)
+                problems += _url_problems(root, (*base, "vendor_accounts", vendor), config, allow_loopback)
+    return problems
+
+
+def _url_problems(root: yaml.Node | None, at: tuple[Any, ...], config: dict[str, Any],
+                  allow_loopback: bool) -> list[Problem]:
+    """A vendor account's API addresses (``base_url``, ``identity_url``, …) that could turn its calls elsewhere."""
+    problems = []
+    for key, value in config.items():
+        problem = vendor_url_problem(value, allow_loopback=allow_loopback) \
+            if key.endswith("url") and isinstance(value, str) else None
+        if problem is not None:
+            problems.append(Problem(_line(root, (*at, key)), _path((*at, key)), problem))
     return problems
 
 

@@ -35,11 +35,14 @@ class DirectoryFileError(ValueError):
     """A directory file with errors: nothing was loaded."""
 
 
-async def load_directory(database_url: str, path: Path, keys: KeyStore | None = None) -> int:
-    """Check a directory file, then load it into PostgreSQL as the application role; the number of locks."""
+async def load_directory(database_url: str, path: Path, keys: KeyStore | None = None, *,
+                         allow_loopback_vendors: bool = False) -> int:
+    """Check a directory file, then load it into PostgreSQL as the application role; the number of locks. Vendor URLs
+    on this machine only with ``allow_loopback_vendors`` (the dev stack and the tests, whose sandboxes live there)."""
     from app.settings import settings  # the settings of the command that loads, read when it runs
 
-    errors = [problem for problem in check_file(path) if not problem.warning]
+    errors = [problem for problem in check_file(path, allow_loopback_vendors=allow_loopback_vendors)
+              if not problem.warning]
     if errors:
         raise DirectoryFileError("\n".join([f"{path}: {error}" for error in errors]
                                             + [f"{path}: {len(errors)} error(s): nothing loaded"]))

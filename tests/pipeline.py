@@ -118,7 +118,7 @@ class Pipeline(VendorSide):
             {"property": "p1", "time_zone": self.time_zone, "locks": [lock.model_dump(mode="json") for lock in locks],
              "vendor_accounts": accounts,
              **({"offline_fallback": self.offline_fallback} if self.offline_fallback else {})}]}]))
-        await load_directory(self.stack.database_url, path, self.stack.keys)
+        await load_directory(self.stack.database_url, path, self.stack.keys, allow_loopback_vendors=True)
         path.unlink()
         await self.stack.ensure_topics(self.prefix)
         if self.ledger:

@@ -87,12 +87,16 @@ def migrate(admin_url: str = typer.Option(..., envvar="LIS_ADMIN_DATABASE_URL", 
     typer.echo("migrated")
 
 
+LOOPBACK_VENDORS = typer.Option(False, "--allow-loopback-vendors",
+                                help="Accept vendor URLs on this machine (the dev stack's sandboxes).")
+
+
 @directory_cli.command("validate")
-def directory_validate(path: Path) -> None:
+def directory_validate(path: Path, allow_loopback_vendors: bool = LOOPBACK_VENDORS) -> None:
     """Check a directory file offline (docs/DIRECTORY.md): every problem with its line; exit 1 on any error."""
     from app.directory_file import check_file
 
-    problems = check_file(path)
+    problems = check_file(path, allow_loopback_vendors=allow_loopback_vendors)
     for problem in problems:
         typer.echo(f"{path}: {problem}")
     errors = [p for p in problems if not p.warning]
@@ -101,14 +105,14 @@ def directory_validate(path: Path) -> None:
 
 
 @directory_cli.command("load")
-def directory_load(path: Path) -> None:
+def directory_load(path: Path, allow_loopback_vendors: bool = LOOPBACK_VENDORS) -> None:
     """Check a YAML/JSON directory file (as validate does), then load its tenants, properties, locks and sealed
     vendor accounts into PostgreSQL; nothing is loaded, and nothing connected to, when it has errors."""
     from app.directory_load import DirectoryFileError, load_directory
     from app.settings import settings
 
     try:
-        count = asyncio.run(load_directory(settings.database_url, path))
+        count = asyncio.run(load_directory(settings.database_url, path, allow_loopback_vendors=allow_loopback_vendors))
     except DirectoryFileError as err:
         typer.echo(str(err), err=True)
         raise typer.Exit(1) from None

@@ -30,7 +30,7 @@ def directory(tenant: str) -> list[dict[str, object]]:
                   {"lock_id": "staff", "vendor": "wiegand", "vendor_lock_id": "staff", "gateway_id": "desk",
                    "area": "staff"}],
         "vendor_accounts": {
-            "ttlock": {"base_url": "http://127.0.0.1:9", "client_id": "app-1", "client_secret": "${EXPORT_CS}",
+            "ttlock": {"base_url": "https://ttlock.example", "client_id": "app-1", "client_secret": "${EXPORT_CS}",
                        "username": "admin", "password": "${EXPORT_PW}"},
             "wiegand": {"encoders": {"desk": "/dev/ttyUSB0"}, "facility_code": 42}}}]}]
 

@@ -111,3 +111,27 @@ def test_a_webhook_vendors_lock_id_in_two_properties_is_an_error_and_a_serial_zo
     assert [p.split(": error: ")[1].split(":")[0] for p in found] == [
         "tenants[0].properties[0].locks[0].vendor_lock_id", "tenants[0].properties[1].locks[0].vendor_lock_id"], found
     assert all("in more than one property of tenant 'acme'" in p for p in found), found
+
+
+def test_a_vendor_url_to_the_metadata_service_or_this_machine_is_an_error_unless_the_sandboxes_are_asked_for(
+        tmp_path: Path) -> None:
+    path = tmp_path / "directory.yaml"
+    path.write_text("""- tenant: acme
+  region: eu-west
+  properties:
+    - property: p1
+      time_zone: Europe/Berlin
+      vendor_accounts:
+        ttlock: {base_url: "http://169.254.169.254/latest", client_id: c, client_secret: "${S}"}
+        salto: {base_url: "http://127.0.0.1:8082", client_id: c, client_secret: "${S}"}
+      locks:
+        - {lock_id: door-1, vendor: ttlock, vendor_lock_id: "1", room: "1"}
+        - {lock_id: door-2, vendor: salto, vendor_lock_id: ap-2, room: "2"}
+""")
+    found = [str(p) for p in check_file(path, {"S": "x"})]
+    assert [p.split(": ")[2] for p in found] == ["tenants[0].properties[0].vendor_accounts.ttlock.base_url",
+                                                 "tenants[0].properties[0].vendor_accounts.salto.base_url"], found
+    assert "link-local" in found[0]
+    assert "--allow-loopback-vendors" in found[1]
+    sandboxes = [str(p) for p in check_file(path, {"S": "x"}, allow_loopback_vendors=True)]
+    assert [p.split(": ")[2] for p in sandboxes] == ["tenants[0].properties[0].vendor_accounts.ttlock.base_url"]
