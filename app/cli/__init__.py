@@ -269,7 +269,7 @@ def main() -> None:
     import sys
     import warnings
 
-    from app.cli.errors import explain, quiet_shutdown
+    from app.cli.errors import database_of, explain, quiet_shutdown
 
     # platformdirs warns when XDG_RUNTIME_DIR is unset or not 0700 and falls back to /tmp: nothing for a user to do.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
@@ -282,7 +282,7 @@ def main() -> None:
     try:
         cli(standalone_mode=True)
     except Exception as err:
-        explained = None if debug else explain(err)
+        explained = None if debug else explain(err, database_of(sys.argv[1:], dict(os.environ)))
         if explained is None:
             raise
         quiet_shutdown()

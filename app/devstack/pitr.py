@@ -71,7 +71,8 @@ class BaseBackup:
         found = [cls.load(p.parent) for p in backups_dir.glob("base-*/backup.json")]
         usable = [b for b in found if before is None or b.finished_at < before]
         if not usable:
-            raise FileNotFoundError(f"no base backup in {backups_dir} finished before {before}: run `lis dr backup`")
+            when = f" finished before {before.isoformat()}" if before is not None else ""
+            raise FileNotFoundError(f"no base backup in {backups_dir}{when}: run `lis dr backup`")
         return max(usable, key=lambda b: b.finished_at)
 
     @classmethod

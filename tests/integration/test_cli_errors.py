@@ -24,7 +24,10 @@ KAFKA_COMMANDS = [["dlq", "list"], ["dlq", "replay", "--contains", "x"], ["audit
                   ["master-key", "shift", "--tenant", "t", "--property", "p"],
                   ["pms", "publish", "docs/examples/pms-events.csv"]]
 POSTGRES_COMMANDS = [["directory", "load", "docs/examples/directory.yaml"],
-                     ["reconcile", "--tenant", "t", "--property", "p"]]
+                     ["reconcile", "--tenant", "t", "--property", "p"], ["directory", "export", "--tenant", "t"],
+                     ["audit", "checkpoint", "--tenant", "t"], ["synthetics", "run", "--tenant", "t"]]
+# Commands that use the database owner's URL name that setting, not DATABASE_URL.
+OWNER_COMMANDS = [["migrate", "--app-password", "x"]]
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -53,6 +56,35 @@ def test_a_command_without_postgres_says_so_in_one_line(args: list[str]) -> None
     assert lines == [lines[0]]
     assert lines[0].startswith(f"lis: cannot reach PostgreSQL at {CLOSED}/lis")
     assert "secret" not in lines[0], "the password reached the terminal"
+
+
+@pytest.mark.parametrize("args", OWNER_COMMANDS, ids=" ".join)
+def test_a_command_on_the_owners_url_names_that_setting(args: list[str]) -> None:
+    done = run(args, LIS_ADMIN_DATABASE_URL=f"postgresql://postgres:secret@{CLOSED}/postgres",
+               DATABASE_URL="postgresql://lis_app:x@127.0.0.1:8/lis")
+    lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    assert done.returncode == POSTGRES_UNREACHABLE, lines
+    assert lines == [lines[0]]
+    assert lines[0].startswith(f"lis: cannot reach PostgreSQL at {CLOSED}/postgres")
+    assert "set LIS_ADMIN_DATABASE_URL" in lines[0]
+    assert "secret" not in lines[0]
+
+
+OWNER = f"postgresql://postgres:x@{CLOSED}/postgres"
+MISSING = [["dr", "backup", "--pg-data", "/nonexistent/pg", "--wal-archive", "/nonexistent/wal", "--admin-url", OWNER],
+           ["dr", "drill", "--backups", "/nonexistent/backups", "--wal-archive", ".", "--pg-data", ".",
+            "--admin-url", OWNER],
+           ["pms", "publish", "/nonexistent/events.csv"]]
+
+
+@pytest.mark.parametrize("args", MISSING, ids=lambda args: " ".join(args[:2]))
+def test_a_missing_file_or_folder_is_one_line_naming_it(args: list[str]) -> None:
+    done = run(args, KAFKA_BOOTSTRAP_SERVERS=CLOSED)
+    lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    assert done.returncode in (1, 2), lines
+    assert len(lines) <= 5, lines
+    assert not any("Traceback" in line for line in lines), lines
+    assert any("/nonexistent/" in line for line in lines), lines
 
 
 def test_without_database_url_the_line_names_the_setting() -> None:
