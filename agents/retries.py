@@ -5,7 +5,8 @@ locks. The lock saga agent tells this module when it schedules a retry (a heap o
 what is due); a slower full scan of the worker's table partitions catches what a restart or rebalance brought in.
 The saga ignores duplicate ticks, so sending one twice is harmless.
 
-The full scan also measures the retry depth (``lis_saga_steps_retry_pending``) and watches for steps in flight with
+The full scan also measures the retry depth (``lis_saga_steps_retry_pending``) and how long the oldest due retry has
+waited past its time (``lis_saga_retry_oldest_overdue_seconds``), and watches for steps in flight with
 no retry pending: a step is only in that state while its call is at the vendor, so one seen there scan after scan for
 longer than :data:`STALL_S` is carried out by nobody. It is counted (``lis_saga_steps_stalled``) and re-driven once
 with a retry tick, which the saga answers by looking on the lock and calling again; should the step still be stalled
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from adapters.registry import INSTALLED
 from app.domain.lock_event import RetryDue
 from app.domain.lock_saga import IN_FLIGHT, LockSaga, due_retries
-from app.metrics import STEPS_RETRY_PENDING, STEPS_STALLED
+from app.metrics import RETRY_OVERDUE, STEPS_RETRY_PENDING, STEPS_STALLED
 from app.settings import settings
 from app.streams import app, lock_commands, send_model
 from app.worker_state import RetryClock, StepMarker, worker_state
@@ -71,6 +72,7 @@ def observe_steps(clock: RetryClock, sagas: list[tuple[str, LockSaga]], now: flo
     """Set the retry depth by vendor and the count of steps stalled in flight (seen with no retry pending, scan
     after scan, for longer than :data:`STALL_S`); the retry ticks that re-drive the newly stalled ones."""
     pending: Counter[str] = Counter()
+    overdue = 0.0  # seconds the oldest due retry has waited past its time
     seen: dict[StepMarker, float] = {}
     redrives: list[tuple[str, RetryDue]] = []
     for key, saga in sagas:
@@ -79,6 +81,7 @@ def observe_steps(clock: RetryClock, sagas: list[tuple[str, LockSaga]], now: flo
                 continue
             if record.retry_at is not None:
                 pending[saga.lock.vendor] += 1
+                overdue = max(overdue, (wall - record.retry_at).total_seconds())
                 continue
             marker = (key, record.stay, record.idempotency_key, str(record.status))
             seen[marker] = clock.in_flight_since.get(marker, now)
@@ -91,6 +94,7 @@ def observe_steps(clock: RetryClock, sagas: list[tuple[str, LockSaga]], now: flo
     for vendor in {*INSTALLED.names, *pending}:  # zero for an installed vendor with nothing pending
         STEPS_RETRY_PENDING.labels(vendor).set(pending[vendor])
     STEPS_STALLED.set(sum(1 for since in seen.values() if now - since > STALL_S))
+    RETRY_OVERDUE.set(overdue)
     return redrives
 
 

@@ -45,6 +45,9 @@ PMS_TO_LOCK_EVENT = Histogram("lis_pms_to_lock_event_seconds", "From the PMS eve
                               buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600))
 STEPS_RETRY_PENDING = Gauge("lis_saga_steps_retry_pending", "Lock steps (issue, update, revoke) of this worker's locks "
                             "waiting for a delayed retry, by vendor: the retry depth", ["vendor"])
+RETRY_OVERDUE = Gauge("lis_saga_retry_oldest_overdue_seconds", "How long the oldest delayed retry of this worker's "
+                      "locks has been due without being carried out (0: none is overdue): a retry timer that "
+                      "stopped, or a partition that does not move")
 STEPS_STALLED = Gauge("lis_saga_steps_stalled", "Lock steps of this worker's locks in flight with no retry pending "
                       "for longer than a vendor call can take: no step is carrying them out (a lost retry tick, a "
                       "hung call); each one is a key that is neither issued nor revoked")

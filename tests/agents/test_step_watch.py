@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY
 
@@ -58,3 +58,16 @@ def test_a_step_in_flight_with_no_retry_is_stalled_only_once_seen_so_for_longer_
     assert observe_steps(clock, [("k1", again)], 1000.0 + STALL_S + 4, NOW) == []
     assert gauge("lis_saga_steps_stalled") == 0
     assert gauge("lis_saga_steps_retry_pending", vendor="ttlock") == 0
+
+
+def test_the_scan_reports_how_long_the_oldest_due_retry_has_waited_past_its_time() -> None:
+    waiting, retry_call = intent("door-3")
+    waiting, _ = step_lock_saga(waiting, outcome(retry_call, ok=False), NOW)  # retry due 5 s from NOW at most
+    (record,) = waiting.credentials.values()
+    assert record.retry_at is not None
+    observe_steps(RetryClock(), [("k3", waiting)], 1000.0, record.retry_at - timedelta(seconds=1))
+    assert gauge("lis_saga_retry_oldest_overdue_seconds") == 0, "not due yet"
+    observe_steps(RetryClock(), [("k3", waiting)], 1000.0, record.retry_at + timedelta(seconds=90))
+    assert gauge("lis_saga_retry_oldest_overdue_seconds") == 90
+    observe_steps(RetryClock(), [], 1000.0, NOW)
+    assert gauge("lis_saga_retry_oldest_overdue_seconds") == 0, "nothing waiting any more"
