@@ -14,7 +14,8 @@ from agents.continuity import admitted, processed
 from agents.dead_letters import dead_letter, parse_or_dead_letter
 from app.db_retry import until_database_answers
 from app.domain.credential import LockRef
-from app.domain.master_shift import OpsCommand, ShiftRequested, progress_of, step_shift
+from app.domain.master_shift import OpsCommand, ShiftProgress, ShiftRequested, progress_of, step_shift
+from app.metrics import SHIFT_LOCKS
 from app.runtime import runtime
 from app.streams import app, lock_commands, lock_events, ops_commands, publish_acked, send_model
 from tables.master_keys import read_masters, write_masters
@@ -57,5 +58,12 @@ async def apply_ops_command(key: str, value: bytes | None) -> dict[str, Any]:
         return {}
     progress = progress_of(state.shift)
     await send_model(lock_events, key, progress)
+    record_progress(progress)
     return progress.model_dump(mode="json")
+
+
+def record_progress(progress: ShiftProgress) -> None:
+    """The shift's locks by phase as gauges (``lis_master_key_shift_locks``), as published on ``lock.events``."""
+    for phase, count in progress.counts.items():
+        SHIFT_LOCKS.labels(progress.tenant, progress.property, phase).set(count)
 

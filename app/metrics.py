@@ -45,6 +45,8 @@ PMS_TO_LOCK_EVENT = Histogram("lis_pms_to_lock_event_seconds", "From the PMS eve
                               buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600))
 STEPS_RETRY_PENDING = Gauge("lis_saga_steps_retry_pending", "Lock steps (issue, update, revoke) of this worker's locks "
                             "waiting for a delayed retry, by vendor: the retry depth", ["vendor"])
+SHIFT_LOCKS = Gauge("lis_master_key_shift_locks", "Locks of the property's master-key shift in progress (or last) by "
+                    "phase: pending, installing, revoking_old, done, straggler", ["tenant", "property", "phase"])
 RETRY_OVERDUE = Gauge("lis_saga_retry_oldest_overdue_seconds", "How long the oldest delayed retry of this worker's "
                       "locks has been due without being carried out (0: none is overdue): a retry timer that "
                       "stopped, or a partition that does not move")

@@ -196,6 +196,10 @@ def _property() -> Dashboard:
         Chart("Issue attempts that failed, 1 h", "percentunit", (Query(
             f'sum(rate(lis_property_lock_events_total{{{where}, type="key.issue_failed"}}[1h])) / '
             f"sum(rate(lis_property_lock_events_total{{{where}, {ISSUE_TYPES}}}[1h]))", "failed"),)),
+        Chart("Master-key shift: locks by phase", "short",
+              (Query(f"max by (phase) (lis_master_key_shift_locks{{{where}}})", "{{phase}}"),),
+              description="The shift in progress (or the last one); its stragglers, with their causes, are in "
+                          "GET /ops/master-keys (docs/OPS_API.md)."),
     ]
     tenant = _variable("tenant", "Tenant", "label_values(lis_property_lock_events_total, tenant)")
     prop = _variable("property", "Property", 'label_values(lis_property_lock_events_total{tenant="$tenant"}, property)')
