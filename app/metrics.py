@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import faust
 from prometheus_client import Counter, Gauge, Histogram
 
 VENDOR_CALLS = Counter("lis_vendor_calls_total", "Vendor calls by vendor, region, action and outcome",
@@ -74,3 +78,27 @@ AUDIT_CHECKPOINTS = Counter("lis_audit_checkpoints_total", "Audit checkpoints by
 CONSUMER_LAG = Gauge("lis_consumer_lag", "Records of a consumed topic's partition the worker group has not committed "
                      "past (end offset minus committed offset, from the broker), by topic (without prefix) and "
                      "partition", ["topic", "partition"])
+
+REBALANCE_SECONDS = Histogram("lis_rebalance_seconds", "A consumer-group rebalance on this worker, from its start to "
+                              "the worker being ready again, changelog recovery included",
+                              buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800))
+TABLE_RECOVERY_SECONDS = Histogram("lis_table_recovery_seconds", "Changelog recovery of the tables after a rebalance: "
+                                   "from the partitions being assigned to the tables being ready (a new or lost "
+                                   "RocksDB replays the whole changelog)",
+                                   buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800))
+
+
+class RebalanceSensor(faust.Sensor):
+    """Times every rebalance and its changelog recovery (Faust's sensor hooks, called by the app itself)."""
+
+    def on_rebalance_start(self, app: Any) -> dict[str, Any]:
+        return {"started": time.monotonic()}
+
+    def on_rebalance_return(self, app: Any, state: dict[str, Any]) -> None:
+        state["assigned"] = time.monotonic()  # the new assignment is in; recovery of the tables begins
+
+    def on_rebalance_end(self, app: Any, state: dict[str, Any]) -> None:
+        ended = time.monotonic()
+        REBALANCE_SECONDS.observe(ended - state["started"])
+        if "assigned" in state:
+            TABLE_RECOVERY_SECONDS.observe(ended - state["assigned"])

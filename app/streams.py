@@ -14,6 +14,7 @@ from faust.types import RecordMetadata
 from pydantic import BaseModel
 
 from app.domain.wire import wire
+from app.metrics import RebalanceSensor
 from app.schema_registry import schema_headers
 from app.settings import settings
 
@@ -43,6 +44,7 @@ app = faust.App(
     broker_commit_every=100,
     broker_commit_interval=settings.commit_interval_s,
 )
+app.sensors.add(RebalanceSensor())  # lis_rebalance_seconds, lis_table_recovery_seconds
 
 
 def _topic(name: str) -> faust.TopicT:

@@ -40,6 +40,11 @@ async def test_worker_killed_mid_stream_neither_duplicates_nor_loses_a_credentia
     print(f"killed after {killed_after} issued; duplicates={len(duplicates)} missing={len(missing)}")
     assert duplicates == {}
     assert missing == []
+    async with httpx.AsyncClient(timeout=10) as http:  # the restarted worker timed its rebalance and recovery
+        metrics = (await http.get(f"http://127.0.0.1:{pipeline.metrics_port}/metrics")).text
+    assert _sample(metrics, "lis_rebalance_seconds_count") >= 1
+    assert _sample(metrics, "lis_table_recovery_seconds_count") >= 1
+    assert _sample(metrics, "lis_table_recovery_seconds_sum") > 0
 
     await pipeline.publish(
         pipeline.room_event(event_id=f"o{n}", type="reservation.checked_out", reservation=f"R{n}", sequence=2,
@@ -55,6 +60,12 @@ async def test_worker_killed_mid_stream_neither_duplicates_nor_loses_a_credentia
     unrevoked = [lock_id for lock_id, creds in held.items() if creds]
     print(f"after the second kill: unrevoked={len(unrevoked)}")
     assert unrevoked == []
+
+
+def _sample(metrics: str, name: str) -> float:
+    values = [float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(f"{name} ")]
+    assert values, f"{name} is not exported"
+    return values[0]
 
 
 ADD = "/v3/keyboardPwd/add"
