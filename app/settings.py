@@ -44,6 +44,8 @@ class Settings(BaseModel):
     continuity_scan_s: float = Field(default=10.0, gt=0, description="how often idle partitions are checked")
     stream_audit_s: float = Field(default=600.0, gt=0, description="how often the end-to-end stream audit runs")
     reconcile_s: float = Field(default=3600.0, gt=0, description="how often each worker reconciles its locks")
+    log_format: Literal["text", "json"] = Field(default="text", description="the worker's and the ingress's log "
+                                                "lines: text, or one JSON object per line (redacted either way)")
     processed_ledger: Path | None = Field(default=None, description="append every processed offset to this file")
     web_host: str = Field(default="127.0.0.1", description="the address the worker's web server (ops API) binds")
     advertised_url: str = Field(default="", description="the URL other workers forward ops requests for this "
@@ -123,6 +125,7 @@ _ENV = {
     "LIS_STREAM_AUDIT_S": "stream_audit_s",
     "LIS_RECONCILE_S": "reconcile_s",
     "LIS_PROCESSED_LEDGER": "processed_ledger",
+    "LIS_LOG_FORMAT": "log_format",
     "LIS_WEB_HOST": "web_host",
     "LIS_ADVERTISED_URL": "advertised_url",
     "LIS_METRICS_PORT": "metrics_port",

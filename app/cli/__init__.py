@@ -73,7 +73,10 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
     asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, prefix=settings.topic_prefix,
                               partitions=settings.partitions, replication=settings.replication,
                               app_id=settings.app_id))
-    Worker(app, loglevel=loglevel, redirect_stdouts=False).execute_from_commandline()
+    from app.logs import worker_logging
+
+    Worker(app, loglevel=loglevel, redirect_stdouts=False,
+           logging_config=worker_logging(settings.log_format, loglevel)).execute_from_commandline()
 
 
 @cli.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import logging.config
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -31,11 +32,12 @@ def serve(
 
     from app.ingress.guards import load_ingress_settings
     from app.ingress.server import RedactingAccessLogger, create_app
+    from app.logs import logging_config
     from app.settings import settings as service
 
     settings = load_ingress_settings()
     settings = settings.model_copy(update={"host": host or settings.host, "port": settings.port if port < 0 else port})
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.config.dictConfig(logging_config(service.log_format, loglevel))
     web.run_app(create_app(settings, service), host=settings.host, port=settings.port,
                 access_log_class=RedactingAccessLogger, access_log=logging.getLogger("lis.ingress.access"),
                 print=lambda line: typer.echo(f"ingress listening on http://{settings.host}:{settings.port}"))

@@ -10,6 +10,7 @@ default); the tables' changelog topics, which hold the same records, are searche
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from tests.checker import fetch_journals
 from tests.pipeline import Pipeline
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow,
-              pytest.mark.pipeline(rooms=4, salto_rooms=1, wiegand_rooms=1)]
+              pytest.mark.pipeline(rooms=4, salto_rooms=1, wiegand_rooms=1, worker_env={"LIS_LOG_FORMAT": "json"})]
 
 GUEST = "ada.lovelace.canary@example.com"
 PHONE = "+491517770001234"
@@ -129,6 +130,10 @@ def _in_files(pipeline: Pipeline, canaries: dict[str, str]) -> list[str]:
     root: Path = pipeline.stack.root
     files = [f for f in root.glob("*.log") if not f.name.startswith("sandbox-")]
     files += [f for f in (root / pipeline.tenant).rglob("*") if f.is_file()]
-    assert any(f.name.startswith(f"worker-{pipeline.tenant}") for f in files), [f.name for f in files]
+    worker_logs = [f for f in files if f.name.startswith(f"worker-{pipeline.tenant}")]
+    assert worker_logs, [f.name for f in files]
+    for line in worker_logs[0].read_text(errors="replace").splitlines():  # LIS_LOG_FORMAT=json: JSON lines
+        if line.startswith("{"):
+            assert set(json.loads(line)) >= {"ts", "level", "logger", "message"}, line
     return [f"file {f.relative_to(root)}: {name}" for f in files
             for name in _hits(f.read_bytes().decode("latin-1"), canaries)]
