@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from adapters.registry import INSTALLED, Registry
 from app.credential_material import CardNumbers, CredentialMaterial
 from app.db_retry import until_database_answers
 from app.domain.breaker import BreakerSettings
@@ -31,11 +32,12 @@ class Runtime:
     keys: KeyStore
     cards: CardNumbers
     caller: VendorCaller = field(default_factory=VendorCaller)
+    registry: Registry = INSTALLED  # the vendors this worker speaks to: its ports and card numbers use the same
 
     @property
     def material(self) -> CredentialMaterial:
         """PINs, card numbers and mobile-key accounts for the vendor calls."""
-        return CredentialMaterial(self.keys, self.cards)
+        return CredentialMaterial(self.keys, self.cards, self.registry)
 
 
 def caller_from_settings() -> VendorCaller:
@@ -67,6 +69,6 @@ async def runtime() -> Runtime:
             raise RuntimeError("DATABASE_URL is not set: the worker needs the lock directory in PostgreSQL")
         pool = await until_database_answers(lambda: create_pool(settings.database_url))
         keys = settings.keys()
-        _installed = Runtime(directory=PostgresDirectory(pool), ports=VendorPorts(pool, keys), keys=keys,
-                             cards=PostgresCardNumbers(pool), caller=caller_from_settings())
+        _installed = Runtime(directory=PostgresDirectory(pool), ports=VendorPorts(pool, keys, INSTALLED), keys=keys,
+                             cards=PostgresCardNumbers(pool), caller=caller_from_settings(), registry=INSTALLED)
     return _installed

@@ -35,9 +35,9 @@ class SaltoEvent(BaseModel):
     """One Salto event as Salto's event stream (and the sandbox) reports it. Lenient on ``type`` on purpose: a
     Salto event type we do not know yet is recorded downstream as ``unknown``, not refused."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")  # Salto's own field names only, as on the wire
 
-    event_id: str | None = Field(default=None, alias="id", min_length=1, max_length=64)
+    event_id: str | int | None = Field(default=None, alias="id")  # not relied on: the webhook-id header is the id
     type: str = Field(min_length=1, max_length=100)
     occurred_at: AwareDatetime = Field(alias="occurredAt")
     access_point_id: str = Field(alias="accessPointId", min_length=1, max_length=64, pattern=LOCK_ID)

@@ -145,9 +145,11 @@ def directory_export(
         finally:
             await pool.close()
 
+    from app.domain.errors import Unsupported
+
     try:
         entries = asyncio.run(export())
-    except LookupError as err:
+    except (LookupError, Unsupported) as err:  # no such tenant; an account of a vendor this build does not have
         typer.echo(f"lis: {err.args[0]}", err=True)
         raise typer.Exit(1) from None
     text = yaml.safe_dump(entries, sort_keys=False)

@@ -51,6 +51,13 @@ def rotate(
     grace_hours: float = typer.Option(24.0, help="How long the previous secrets stay valid."),
 ) -> None:
     """Make a new signing secret current; older ones stay valid for the grace period. Prints the new secret once."""
+    from adapters.registry import INSTALLED
+
+    webhooks = INSTALLED.spec(vendor).webhooks if vendor in INSTALLED else None
+    if webhooks is None or not webhooks.signed:
+        signed = [spec.name for spec in INSTALLED if spec.webhooks is not None and spec.webhooks.signed]
+        raise typer.BadParameter(f"{vendor!r} sends no signed webhooks here (those that do: {', '.join(signed)})",
+                                 param_hint="--vendor")
     new_secret = secret or "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     asyncio.run(_update(tenant, vendor, lambda current: current.rotated(
         new_secret, now=datetime.now(UTC), grace=timedelta(hours=grace_hours))))

@@ -121,3 +121,11 @@ async def test_bad_credentials_and_a_database_without_schema_each_get_their_line
     finally:
         await admin.execute(f"DROP DATABASE IF EXISTS {name}")
         await admin.close()
+
+
+def test_a_signing_secret_for_a_vendor_without_signed_webhooks_is_refused_before_connecting() -> None:
+    done = run(["ingress", "secret", "rotate", "--tenant", "t", "--vendor", "wiegand"], COLUMNS="200",
+               DATABASE_URL=f"postgresql://x@{CLOSED}/x")
+    assert done.returncode == 2, done.stderr
+    assert "'wiegand' sends no signed webhooks here (those that do: salto)" in done.stderr
+    assert "Connect" not in done.stderr
