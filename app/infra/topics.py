@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -26,7 +27,7 @@ async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4
                         app_id: str | None = None) -> None:
     """Create every topic of the service (and of ``app_id``'s tables) that does not exist yet."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    await _quietly_started(admin)
     try:
         existing = set(await admin.list_topics())
         wanted = [NewTopic(f"{prefix}{name}", partitions, replication, topic_configs=TOPIC_CONFIGS.get(name, {}))
@@ -41,6 +42,18 @@ async def ensure_topics(bootstrap: str, *, prefix: str = "", partitions: int = 4
             await _until_led(admin, [topic.name for topic in missing])
     finally:
         await admin.close()
+
+
+async def _quietly_started(admin: AIOKafkaAdminClient) -> None:
+    """Start the admin client without aiokafka's own "Unable connect" log line: a broker that cannot be reached is
+    this call's exception (KafkaConnectionError), which the commands explain in one line (app/cli/errors.py)."""
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
+    try:
+        await admin.start()
+    finally:
+        client_log.setLevel(level)
 
 
 async def _until_led(admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30.0) -> None:

@@ -22,7 +22,7 @@ SECRETS = dict.fromkeys(("TTLOCK_CLIENT_ID", "TTLOCK_CLIENT_SECRET", "TTLOCK_USE
                          "SALTO_CLIENT_ID", "SALTO_CLIENT_SECRET"), "x")
 KAFKA_COMMANDS = [["dlq", "list"], ["dlq", "replay", "--contains", "x"], ["audit", "verify"], ["audit-stream"],
                   ["master-key", "shift", "--tenant", "t", "--property", "p"],
-                  ["pms", "publish", "docs/examples/pms-events.csv"]]
+                  ["pms", "publish", "docs/examples/pms-events.csv"], ["worker"], ["ingress", "serve", "--port", "0"]]
 POSTGRES_COMMANDS = [["directory", "load", "docs/examples/directory.yaml"],
                      ["reconcile", "--tenant", "t", "--property", "p"], ["directory", "export", "--tenant", "t"],
                      ["audit", "checkpoint", "--tenant", "t"], ["synthetics", "run", "--tenant", "t"]]
