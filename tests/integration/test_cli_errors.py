@@ -123,6 +123,19 @@ async def test_bad_credentials_and_a_database_without_schema_each_get_their_line
         await admin.close()
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("args", [*POSTGRES_COMMANDS, ["audit", "verify", "--tenant", "t"]], ids=" ".join)
+def test_every_database_command_with_a_wrong_password_says_so_in_one_line(stack: Stack, args: list[str]) -> None:
+    parts = urlsplit(stack.database_url)
+    wrong = stack.database_url.replace(f":{parts.password}@", ":not-the-password@")
+    done = run(args, KAFKA_BOOTSTRAP_SERVERS=stack.kafka_bootstrap, DATABASE_URL=wrong)
+    lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    assert done.returncode == POSTGRES_AUTH, lines
+    assert lines == [lines[0]]
+    assert "refused the credentials" in lines[0]
+    assert "not-the-password" not in lines[0]
+
+
 def test_a_signing_secret_for_a_vendor_without_signed_webhooks_is_refused_before_connecting() -> None:
     done = run(["ingress", "secret", "rotate", "--tenant", "t", "--vendor", "wiegand"], COLUMNS="200",
                DATABASE_URL=f"postgresql://x@{CLOSED}/x")
