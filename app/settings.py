@@ -30,6 +30,12 @@ class Settings(BaseModel):
     pkcs11_token: str = ""
     pkcs11_pin: SecretStr = SecretStr("")
     session_timeout_s: float = Field(default=30.0, gt=0)
+    group_instance_id: str = Field(default="", description="static group membership: a name stable across restarts "
+                                   "and unique among the running workers (e.g. the pod of a StatefulSet); a worker "
+                                   "restarted under it gets its partitions back at once instead of after the "
+                                   "session timeout (empty: dynamic membership)")
+    standby_replicas: int = Field(default=0, ge=0, description="standby copies of each table partition kept warm "
+                                  "on other workers, so a takeover does not replay the whole changelog")
     commit_interval_s: float = Field(default=1.0, gt=0, description="how often consumed offsets are committed")
     quick_attempts: int = Field(default=2, ge=1, description="in-place attempts of one vendor call")
     retry_base_s: float = Field(default=1.0, gt=0, description="first delayed retry waits up to this long")
@@ -110,6 +116,8 @@ _ENV = {
     "LIS_PKCS11_TOKEN": "pkcs11_token",  # nosec B105 - the token's label (a name), not a secret
     "LIS_PKCS11_PIN": "pkcs11_pin",
     "LIS_SESSION_TIMEOUT_S": "session_timeout_s",
+    "LIS_GROUP_INSTANCE_ID": "group_instance_id",
+    "LIS_STANDBY_REPLICAS": "standby_replicas",
     "LIS_COMMIT_INTERVAL_S": "commit_interval_s",
     "LIS_QUICK_ATTEMPTS": "quick_attempts",
     "LIS_RETRY_BASE_S": "retry_base_s",

@@ -126,14 +126,16 @@ class Pipeline(VendorSide):
         self.start_worker()
         return self
 
-    def start_worker(self, data_dir: str = "") -> subprocess.Popen[bytes]:
+    def start_worker(self, data_dir: str = "", same_address: bool = False) -> subprocess.Popen[bytes]:
         """A worker of the pipeline's group; a second one alive beside it needs a ``data_dir`` name of its own (its
-        RocksDB tables), a restarted one takes over the default's."""
-        self.web_port, self.metrics_port = free_ports(2)
-        env = self.stack.env(LIS_TOPIC_PREFIX=self.prefix, LIS_APP_ID=self.app_id, LIS_WEB_PORT=str(self.web_port),
-                             LIS_METRICS_PORT=str(self.metrics_port),
-                             LIS_SESSION_TIMEOUT_S="10", LIS_DATA_DIR=str(self.stack.root / f"{self.tenant}{data_dir}"),
-                             **self.worker_env)
+        RocksDB tables), a restarted one takes over the default's. ``same_address``: it listens where the last one
+        did, as a restarted pod of a StatefulSet keeps its name (a static member's canonical URL must not change)."""
+        if not same_address:
+            self.web_port, self.metrics_port = free_ports(2)
+        env = self.stack.env(**{"LIS_TOPIC_PREFIX": self.prefix, "LIS_APP_ID": self.app_id,
+                                "LIS_WEB_PORT": str(self.web_port), "LIS_METRICS_PORT": str(self.metrics_port),
+                                "LIS_SESSION_TIMEOUT_S": "10",
+                                "LIS_DATA_DIR": str(self.stack.root / f"{self.tenant}{data_dir}"), **self.worker_env})
         loglevel = os.environ.get("LIS_TEST_WORKER_LOGLEVEL", "warning")  # info, to investigate a failed run
         worker = self.stack.spawn(["worker", "--loglevel", loglevel], log_name=f"worker-{self.tenant}", env=env)
         self.workers.append(worker)
