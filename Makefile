@@ -63,6 +63,7 @@ coverage: setup  ## the whole suite under coverage, subprocesses included; HTML 
 bench: setup  ## benchmarks with stored baselines: fail on a >10 % regression (not part of `make test`)
 	$(BIN)/python tests/benchmarks/audit_bench.py
 	$(BIN)/python -m tests.benchmarks.ingress_bench
+	$(BIN)/python -m tests.benchmarks.saga_bench
 
 chaos-soak: setup  ## the chaos run RUNS times (default 20), one seed each; dated evidence in docs/evidence/chaos-soak/
 	$(BIN)/python -m tests.chaos.soak --runs $(or $(RUNS),20)

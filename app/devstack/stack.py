@@ -128,10 +128,12 @@ def _password_of(url: str) -> str:
     return httpx.URL(url).password or ""
 
 
-async def provision_ttlock(sandbox_url: str, locks: list[DirectoryLock]) -> dict[str, Any]:
-    """Create a sandbox account and its locks; returns the vendor account configuration for the directory."""
+async def provision_ttlock(sandbox_url: str, locks: list[DirectoryLock], *,
+                          username: str = "hotel_admin") -> dict[str, Any]:
+    """Create a sandbox account and its locks; returns the vendor account configuration for the directory.
+    The sandbox keys accounts by ``username``: provisioning the same name again replaces its credentials."""
     account = {"clientId": secrets.token_hex(8), "clientSecret": secrets.token_hex(16),
-               "username": "hotel_admin", "password": secrets.token_urlsafe(12)}
+               "username": username, "password": secrets.token_urlsafe(12)}
     async with httpx.AsyncClient(base_url=sandbox_url) as http:
         (await http.post("/sandbox/accounts", json=account)).raise_for_status()
         for lock in locks:
