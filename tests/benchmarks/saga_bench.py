@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,6 +133,7 @@ def targets(now: dict[str, float]) -> dict[str, bool]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's TERM still stops the stack it started
     run = asyncio.run(bench(args))
     met = targets(run["ratios"])
     for name, value in run["ratios"].items():

@@ -305,6 +305,6 @@ def test_the_records_lis_hil_and_the_load_bench_write_are_what_readiness_reads(
     assert "failed: encode" in _row(_judge(tmp_path, now=now + timedelta(seconds=1)), "HIL")["reason"]
 
     monkeypatch.setattr(ingress_bench, "EVIDENCE", tmp_path / "docs" / "evidence" / "load")
-    run = {"ingress": {"generator": "k6", "rps": 500.0}, "bare_aiohttp": {"rps": 1000.0}}
+    run = {"ingress": {"generator": "k6", "rps": 500.0, "p99_ms": 30.0}, "bare_aiohttp": {"rps": 1000.0, "p99_ms": 5.0}}
     ingress_bench.write_dated_result(run, [], 0.1)
     assert _row(_judge(tmp_path, now=now), "k6 load")["state"] == "met"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -94,7 +95,8 @@ async def publish_paced(bootstrap: str, topic: str, items: Sequence[tuple[bytes,
 def percentile(values: Sequence[float], share: float) -> float:
     """The nearest-rank percentile of ``values`` (``share`` 0.99 for p99)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+    rank = math.ceil(round(share * len(ordered), 9))  # rounded first: 0.99 * 100 is 99.00000000000001 in floats
+    return ordered[min(len(ordered), max(1, rank)) - 1]
 
 
 def rate_of(stamps: Sequence[float]) -> float:
