@@ -78,6 +78,9 @@ class VendorSpec(Generic[C]):
     title: str = ""  # how people write it (TTLock, Salto Space); the name when empty
     card_number_max: int | None = None  # highest card number its card format takes; None: it numbers its own cards
     webhooks: WebhookFormat | None = None  # None: the vendor sends none
+    # "module:function" of its adapters/dev_sandbox.py DevSandbox (lis dev, the tests); a string, so importing the
+    # spec loads no dev tooling. Empty: the dev stack cannot start it.
+    dev_sandbox: str = ""
 
     def port(self, config: dict[str, object], card_key: bytes) -> LockPort:
         """The adapter for an account's decrypted configuration; pydantic's ValidationError when it is not one."""

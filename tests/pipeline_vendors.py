@@ -67,9 +67,15 @@ class VendorSide:
         """What the sandboxes really hold, per directory lock id: TTLock's credential views, and for Salto the users
         of the door that carry a key (a user whose key was cancelled opens nothing)."""
         assert self.directory is not None
-        timeout = httpx.Timeout(30, pool=None)
+        timeout, lanes = httpx.Timeout(30, pool=None), asyncio.Semaphore(16)
+        # Bounded: thousands of requests queued at once on one pool cost httpcore quadratic time to assign.
         async with httpx.AsyncClient(timeout=timeout) as http:
-            answers = await asyncio.gather(*(http.get(self._credentials_url(lock)) for lock in self.directory.locks))
+
+            async def get(url: str) -> httpx.Response:
+                async with lanes:
+                    return await http.get(url)
+
+            answers = await asyncio.gather(*(get(self._credentials_url(lock)) for lock in self.directory.locks))
         held = {}
         for lock, answer in zip(self.directory.locks, answers, strict=True):
             answer.raise_for_status()

@@ -22,7 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-VENDORS = ("ttlock", "salto", "wiegand")  # the entries of tests/contract/conftest.py HARNESSES
+from adapters.registry import INSTALLED
+
+VENDORS = INSTALLED.names  # each has its tests/contract/conftest.py HARNESSES entry
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_SUITE = ("tests/contract/test_lock_port_contract.py", "tests/contract/test_lock_port_faults.py")
 _RUN_TIMEOUT_S = 900

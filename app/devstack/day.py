@@ -21,8 +21,8 @@ from rich.table import Table
 from app.dev_state import REACHABLE, DevStack, remove_state, write_state
 from app.devstack.pms_simulator import TimedEvent, hotel_rooms, simulate_day
 from app.devstack.prometheus import PrometheusServer
-from app.devstack.stack import Stack, provision_ttlock
-from app.devstack.vendors import provision_salto, start_salto_sandbox, start_wiegand_simulator
+from app.devstack.stack import Stack
+from app.devstack.vendors import locks_by_vendor, start_sandboxes
 from app.directory_load import load_directory
 from app.domain.directory import DirectoryLock, PropertyDirectory
 from app.domain.lock_saga import LockSaga, VendorCall, VendorOutcome, new_saga, step_lock_saga
@@ -61,11 +61,6 @@ def demo_directory() -> PropertyDirectory:
     return PropertyDirectory(tenant=TENANT, region=REGION, property=PROPERTY, locks=tuple(locks))
 
 
-def vendor_locks(directory: PropertyDirectory, vendor: str) -> list[DirectoryLock]:
-    """The directory's locks of one vendor."""
-    return [lock for lock in directory.locks if lock.vendor == vendor]
-
-
 def expected_outcomes(events: list[TimedEvent], directory: PropertyDirectory) -> int:
     """How many lock events the day should produce: the pure domain applied to the same events, every vendor call
     succeeding."""
@@ -99,13 +94,9 @@ async def run_dev(*, reservations: int, seconds: float, seed: int, keep: bool = 
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         directory = demo_directory()
-        urls = {"ttlock": await stack.start_ttlock_sandbox(), "salto": await start_salto_sandbox(stack)}
-        urls["wiegand"], wiegand_account = await start_wiegand_simulator(stack, vendor_locks(directory, "wiegand"))
-        accounts = {
-            "ttlock": await provision_ttlock(urls["ttlock"], vendor_locks(directory, "ttlock")),
-            "salto": await provision_salto(urls["salto"], vendor_locks(directory, "salto")),
-            "wiegand": wiegand_account,
-        }
+        sandboxes = await start_sandboxes(stack, locks_by_vendor(directory.locks))
+        urls = {vendor: sandbox.url for vendor, sandbox in sandboxes.items()}
+        accounts = {vendor: sandbox.account for vendor, sandbox in sandboxes.items()}
         path = stack.root / "directory.yaml"
         path.write_text(yaml.safe_dump([{"tenant": TENANT, "region": REGION, "name": "Demo Hotels", "properties": [
             {"property": PROPERTY, "time_zone": TIME_ZONE,

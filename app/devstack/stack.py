@@ -16,14 +16,12 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from adapters.postgres.migrate import migrate
 from app.devstack.kafka import KafkaCluster
 from app.devstack.postgres import PostgresServer
-from app.domain.directory import DirectoryLock
 from app.domain.ops_access import OpsRole
 from app.infra.ports import free_port, wait_for_port
 from app.infra.topics import ensure_topics
@@ -94,10 +92,12 @@ class Stack:
         self.processes.append(process)
         return process
 
-    async def start_ttlock_sandbox(self) -> str:
+    def serve(self, args: list[str], *, log_name: str, what: str) -> str:
+        """Run ``lis <args> --port N`` as a child on a free port; its base URL once it listens (a vendor's
+        ``dev_sandbox`` starts its sandbox through this, ``adapters/dev_sandbox.py``)."""
         port = free_port()
-        self.spawn(["sandbox", "ttlock", "--port", str(port)], log_name="sandbox-ttlock")
-        wait_for_port(port, 30, what="TTLock sandbox")
+        self.spawn([*args, "--port", str(port)], log_name=log_name)
+        wait_for_port(port, 30, what=what)
         return f"http://127.0.0.1:{port}"
 
     async def ensure_topics(self, prefix: str = "", partitions: int = 4) -> None:
@@ -126,19 +126,3 @@ class Stack:
 
 def _password_of(url: str) -> str:
     return httpx.URL(url).password or ""
-
-
-async def provision_ttlock(sandbox_url: str, locks: list[DirectoryLock], *,
-                          username: str = "hotel_admin") -> dict[str, Any]:
-    """Create a sandbox account and its locks; returns the vendor account configuration for the directory.
-    The sandbox keys accounts by ``username``: provisioning the same name again replaces its credentials."""
-    account = {"clientId": secrets.token_hex(8), "clientSecret": secrets.token_hex(16),
-               "username": username, "password": secrets.token_urlsafe(12)}
-    async with httpx.AsyncClient(base_url=sandbox_url) as http:
-        (await http.post("/sandbox/accounts", json=account)).raise_for_status()
-        for lock in locks:
-            body = {"lockId": int(lock.vendor_lock_id), "gatewayId": int(lock.gateway_id) if lock.gateway_id else None}
-            (await http.post("/sandbox/locks", json=body)).raise_for_status()
-    return {"base_url": sandbox_url, "client_id": account["clientId"], "client_secret": account["clientSecret"],
-            "username": account["username"], "password": account["password"]}
-

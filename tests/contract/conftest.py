@@ -2,8 +2,10 @@
 
 Every test taking ``vendor_port`` runs once per vendor in ``HARNESSES``; a test also taking ``fault`` runs once per
 fault mode that vendor's sandbox injects. Each entry starts its real sandbox on 127.0.0.1, provisions locks through
-the sandbox's admin API, and yields a :class:`VendorHarness`. Adding a vendor means adding an entry here, not a test
-file; ``LIS_CONTRACT_HARNESSES=package.module:ENTRY,...`` adds entries from elsewhere for one run (a vendor being
+the sandbox's admin API, and yields a :class:`VendorHarness`. ``HARNESSES`` holds one entry per installed vendor
+(``adapters.registry.INSTALLED``): ``tests/contract/harness_<vendor>.py`` defining ``<VENDOR>`` (a vendor installed
+without one stops the run), so adding a vendor adds a harness file, not a test file or a line here;
+``LIS_CONTRACT_HARNESSES=package.module:ENTRY,...`` adds entries from elsewhere for one run (a vendor being
 written in its own folder). ``LIS_CONTRACT_VENDORS=salto,wiegand`` limits a run to some vendors (the conformance
 report runs one at a time).
 """
@@ -16,16 +18,21 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters.registry import INSTALLED
 from tests.contract.harness import HarnessEntry, VendorHarness
-from tests.contract.harness_salto import SALTO
-from tests.contract.harness_ttlock import TTLOCK
-from tests.contract.harness_wiegand import WIEGAND
 
-HARNESSES: dict[str, HarnessEntry] = {
-    "ttlock": TTLOCK,
-    "salto": SALTO,
-    "wiegand": WIEGAND,
-}
+
+def _installed_harnesses() -> dict[str, HarnessEntry]:
+    """The entry of every installed vendor, by the file-name convention."""
+    found = {}
+    for vendor in INSTALLED.names:
+        try:
+            module = importlib.import_module(f"tests.contract.harness_{vendor}")
+        except ModuleNotFoundError as err:
+            raise pytest.UsageError(f"vendor {vendor!r} is installed but has no contract harness: write "
+                                    f"tests/contract/harness_{vendor}.py defining {vendor.upper()}") from err
+        found[vendor] = getattr(module, vendor.upper())
+    return found
 
 
 def _added_harnesses() -> dict[str, HarnessEntry]:
@@ -38,7 +45,7 @@ def _added_harnesses() -> dict[str, HarnessEntry]:
     return added
 
 
-HARNESSES.update(_added_harnesses())
+HARNESSES: dict[str, HarnessEntry] = {**_installed_harnesses(), **_added_harnesses()}
 
 
 def selected_vendors() -> list[str]:

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from adapters.ttlock import dev_sandbox as ttlock_sandbox
 from app.devstack.kafka import KafkaCluster
-from app.devstack.stack import Stack, provision_ttlock
+from app.devstack.stack import Stack
 from app.domain.directory import DirectoryLock
 from tests.benchmarks.ingress.live import FORM, LOCK, LiveIngress, callback, lock_record, salto_event, signed_headers
 
@@ -97,9 +98,9 @@ async def test_a_broker_killed_mid_stream_never_costs_a_webhook_that_was_answere
 async def test_a_ttlock_callback_in_flight_when_the_broker_dies_gets_no_success_and_its_retry_is_kept(
     stack: Stack, broker: KafkaCluster
 ) -> None:
-    sandbox_url = await stack.start_ttlock_sandbox()
-    account = await provision_ttlock(sandbox_url, [DirectoryLock(lock_id=f"door-{LOCK}", vendor="ttlock",
-                                                                 vendor_lock_id=str(LOCK), gateway_id="1")])
+    running = await ttlock_sandbox.start(stack, [DirectoryLock(lock_id=f"door-{LOCK}", vendor="ttlock",
+                                              vendor_lock_id=str(LOCK), gateway_id="1")])
+    sandbox_url, account = running.url, running.account
     live = LiveIngress(stack, salto_locks=(), ttlock_locks=(str(LOCK),),
                        env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "LIS_INGRESS_PRODUCE_TIMEOUT_S": "2"})
     await live.start(ttlock_account=account)

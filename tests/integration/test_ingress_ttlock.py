@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.devstack.stack import Stack, provision_ttlock
+from adapters.ttlock import dev_sandbox as ttlock_sandbox
+from app.devstack.stack import Stack
 from app.domain.directory import DirectoryLock
 from tests.benchmarks.ingress.live import FORM, LOCK, LiveIngress, callback, lock_record
 
@@ -23,9 +24,9 @@ LABEL = "lis-00c0ffee00c0ffee"
 
 @pytest.fixture(scope="module")
 async def ingress(stack: Stack) -> AsyncIterator[tuple[LiveIngress, httpx.AsyncClient]]:
-    sandbox_url = await stack.start_ttlock_sandbox()
-    account = await provision_ttlock(sandbox_url, [DirectoryLock(lock_id="door-61001", vendor="ttlock",
-                                                                 vendor_lock_id=str(LOCK), gateway_id="1")])
+    running = await ttlock_sandbox.start(stack, [DirectoryLock(lock_id="door-61001", vendor="ttlock",
+                                              vendor_lock_id=str(LOCK), gateway_id="1")])
+    sandbox_url, account = running.url, running.account
     live = LiveIngress(stack, salto_locks=(), ttlock_locks=(str(LOCK),))
     await live.start(ttlock_account=account)
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:

@@ -38,3 +38,13 @@ def test_every_module_of_the_project_sits_on_a_floor() -> None:
         if f"app.{name}" not in floors:
             unplaced.append(f"app.{name}")
     assert not unplaced, f"modules on no floor of pyproject.toml's layers contract: {unplaced}"
+
+
+def test_every_dev_tooling_module_of_the_adapters_is_forbidden_to_the_service() -> None:
+    """A vendor's sandbox and dev_sandbox modules are dev tooling: a new one must join the forbidden contract."""
+    contract = next(contract for contract in _contracts() if contract["type"] == "forbidden")
+    forbidden = set(contract["forbidden_modules"])  # type: ignore[call-overload]
+    tooling = {".".join(path.relative_to(ROOT).with_suffix("").parts) for path in (ROOT / "adapters").rglob("*.py")
+               if path.stem.startswith("sandbox") or path.stem == "dev_sandbox"}
+    assert tooling
+    assert tooling <= forbidden, f"not forbidden to the service: {sorted(tooling - forbidden)}"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from app.devstack.stack import provision_ttlock
+from adapters.ttlock.dev_sandbox import provision
 from app.domain.directory import DirectoryLock
 
 
@@ -32,7 +32,7 @@ class AnchorAccount:
         base = 900_000_000 + secrets.randbelow(10**6) * 10_000
         locks = [DirectoryLock(lock_id=f"anchor-{n}", vendor="ttlock", vendor_lock_id=str(base + n),
                                gateway_id=str(base + n % 4), room=str(100 + n)) for n in rooms]
-        config = await provision_ttlock(sandbox_url, locks, username="anchor_admin")  # not the worker's
+        config = await provision(sandbox_url, locks, username="anchor_admin")  # not the worker's
         return cls(sandbox_url, config, {lock.room or "": int(lock.vendor_lock_id) for lock in locks})
 
 
