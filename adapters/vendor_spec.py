@@ -78,8 +78,8 @@ class VendorSpec(Generic[C]):
     title: str = ""  # how people write it (TTLock, Salto Space); the name when empty
     card_number_max: int | None = None  # highest card number its card format takes; None: it numbers its own cards
     webhooks: WebhookFormat | None = None  # None: the vendor sends none
-    # "module:function" of its adapters/dev_sandbox.py DevSandbox (lis dev, the tests); a string, so importing the
-    # spec loads no dev tooling. Empty: the dev stack cannot start it.
+    # its dev tooling module (adapters/dev_sandbox.py: `lis sandbox <vendor>`, and its sandbox in lis dev and the
+    # tests); a module name, so importing the spec loads no dev tooling. Empty: no sandbox the dev stack can start.
     dev_sandbox: str = ""
 
     def port(self, config: dict[str, object], card_key: bytes) -> LockPort:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
 
 import httpx
+import typer
 
-from adapters.dev_sandbox import RunningSandbox, SandboxHost
+from adapters.dev_sandbox import FAULT_HELP, RunningSandbox, SandboxHost, run_http_sandbox
 from app.domain.directory import DirectoryLock
 
 SITE_TIMEZONE = "Europe/Berlin"
@@ -31,3 +34,14 @@ async def start(host: SandboxHost, locks: Sequence[DirectoryLock]) -> RunningSan
         "site_timezone": SITE_TIMEZONE,
         "encoder_id": ENCODER_ID,
     })
+
+
+def command(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (the identity server and the API).")] = 8082,
+    seed_file: Annotated[
+        Path | None, typer.Option(help="JSON seed: clients, gateways, accessPoints, encoders, faults.")
+    ] = None,
+    fault: Annotated[list[str] | None, typer.Option(help=FAULT_HELP)] = None,
+) -> None:
+    """Run the Salto Space sandbox on 127.0.0.1."""
+    run_http_sandbox("salto", "Salto", port, seed_file, fault)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import httpx
+import typer
 
-from adapters.dev_sandbox import RunningSandbox, SandboxHost
+from adapters.dev_sandbox import FAULT_HELP, RunningSandbox, SandboxHost, run_http_sandbox
 from app.domain.directory import DirectoryLock
 
 
@@ -30,3 +32,12 @@ async def provision(sandbox_url: str, locks: Sequence[DirectoryLock], *,
             (await http.post("/sandbox/locks", json=body)).raise_for_status()
     return {"base_url": sandbox_url, "client_id": account["clientId"], "client_secret": account["clientSecret"],
             "username": account["username"], "password": account["password"]}
+
+
+def command(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
+    seed_file: Annotated[Path | None, typer.Option(help="JSON seed: accounts, gateways, locks, faults.")] = None,
+    fault: Annotated[list[str] | None, typer.Option(help=FAULT_HELP)] = None,
+) -> None:
+    """Run the TTLock Open Platform sandbox on 127.0.0.1."""
+    run_http_sandbox("ttlock", "TTLock", port, seed_file, fault)

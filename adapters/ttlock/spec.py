@@ -9,4 +9,4 @@ from adapters.vendor_spec import VendorSpec
 SPEC = VendorSpec(name="ttlock", title="TTLock", config_model=TTLockConfig,
                   make_port=lambda config, card_key: TTLockClient(config),
                   card_number_max=4_294_967_295, webhooks=FORMAT,
-                  dev_sandbox="adapters.ttlock.dev_sandbox:start")
+                  dev_sandbox="adapters.ttlock.dev_sandbox")

@@ -8,4 +8,4 @@ from adapters.wiegand.client import WiegandClient, WiegandConfig
 SPEC = VendorSpec(name="wiegand", title="Generic Wiegand", config_model=WiegandConfig,
                   make_port=lambda config, card_key: WiegandClient(config, card_key=card_key),
                   card_number_max=65_535,
-                  dev_sandbox="adapters.wiegand.dev_sandbox:start")
+                  dev_sandbox="adapters.wiegand.dev_sandbox")

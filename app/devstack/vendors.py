@@ -15,12 +15,11 @@ from app.domain.errors import Unsupported
 
 
 def dev_sandbox_of(vendor: str, registry: Registry = INSTALLED) -> DevSandbox:
-    """The ``start`` function vendor's spec names; Unsupported when it names none."""
+    """The ``start`` function of the dev sandbox module vendor's spec names; Unsupported when it names none."""
     spec = registry.spec(vendor)
     if not spec.dev_sandbox:
         raise Unsupported(f"{spec.display} has no dev sandbox (its VendorSpec names no dev_sandbox)")
-    module, _, attribute = spec.dev_sandbox.partition(":")
-    start: DevSandbox = getattr(importlib.import_module(module), attribute)
+    start: DevSandbox = importlib.import_module(spec.dev_sandbox).start
     return start
 
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 import typer
 
+from adapters.dev_sandbox import faults_of
 from adapters.salto.sandbox_state import FAULT_MODES as SALTO_MODES
 from adapters.sandbox_faults import Faults, FaultSeed, parse_fault
-from app.devstack.sandbox_cli import faults_of
 from app.infra.ports import free_port, wait_for_port
 
 

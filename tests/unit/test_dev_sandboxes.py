@@ -1,5 +1,5 @@
-"""Every installed vendor names a dev sandbox ``lis dev`` and the test pipeline can start; one that names none is
-refused with its name, not started half-way."""
+"""Every installed vendor names a dev sandbox module: its ``lis sandbox <vendor>`` command, and a ``start`` that
+``lis dev`` and the test pipeline run; one that names none is refused with its name, not started half-way."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from adapters.registry import INSTALLED, SPECS, Registry
+from app.devstack.sandbox_cli import sandbox_cli
 from app.devstack.vendors import dev_sandbox_of, locks_by_vendor
 from app.domain.directory import DirectoryLock
 from app.domain.errors import Unsupported
@@ -19,6 +20,11 @@ def test_each_installed_vendor_names_a_dev_sandbox_that_exists(vendor: str) -> N
     start = dev_sandbox_of(vendor)
     assert inspect.iscoroutinefunction(start)
     assert list(inspect.signature(start).parameters) == ["host", "locks"]
+
+
+def test_lis_sandbox_has_a_command_per_installed_vendor_in_the_registry_s_order() -> None:
+    names = [command.name for command in sandbox_cli.registered_commands]
+    assert names[:len(INSTALLED.names)] == list(INSTALLED.names)
 
 
 def test_a_vendor_without_a_dev_sandbox_is_refused_by_name() -> None:
