@@ -48,8 +48,6 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
     import logging
     import pkgutil
 
-    from faust.worker import Worker
-
     import agents
     import tables
 
@@ -61,7 +59,6 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
     from app.faust_offsets_patch import install_consumer_patch
     from app.infra.topics import ensure_topics
     from app.settings import settings
-    from app.streams import app
 
     install_consumer_patch()  # no record committed unprocessed across a takeover: docs/adr/0005
     if settings.metrics_port:  # apart from the ops API: the metrics name every tenant (docs/OBSERVABILITY.md)
@@ -73,10 +70,9 @@ def worker(loglevel: str = typer.Option("info", help="Log level of the worker.")
     asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, prefix=settings.topic_prefix,
                               partitions=settings.partitions, replication=settings.replication,
                               app_id=settings.app_id))
-    from app.logs import worker_logging
+    from app.runtime import quiet_worker
 
-    Worker(app, loglevel=loglevel, redirect_stdouts=False,
-           logging_config=worker_logging(settings.log_format, loglevel)).execute_from_commandline()
+    quiet_worker(loglevel).execute_from_commandline()
 
 
 @cli.command()
