@@ -71,7 +71,7 @@ chaos-soak: setup  ## the chaos run RUNS times (default 20), one seed each; date
 MUTATION_VENV := .var/mutation-venv
 mutation: setup  ## mutmut over app/domain and the saga executor (its own venv); report + triage in docs/evidence/mutation/
 	test -x $(MUTATION_VENV)/bin/mutmut || { $(PYTHON) -m venv $(MUTATION_VENV) && \
-	  $(MUTATION_VENV)/bin/pip install --quiet -e '.[dev,test]' && $(MUTATION_VENV)/bin/pip install --quiet mutmut==3.8.1; }
+	  $(MUTATION_VENV)/bin/pip install --quiet -e '.[dev,test,hsm]' && $(MUTATION_VENV)/bin/pip install --quiet mutmut==3.8.1; }
 	$(MUTATION_VENV)/bin/python -m app.devstack.mutation
 
 k6:  ## build the k6 load generator from the Go module proxy (the ingress bench falls back to Python without it)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -58,15 +59,37 @@ class PropertyDirectory(Frozen):
         return [self.ref(lock) for lock in self.locks if lock.synthetic]
 
     def locks_for_stay(self, rooms: tuple[str, ...]) -> list[LockRef]:
-        """Every lock a guest of these rooms opens: the rooms' doors, then common areas with guest access."""
+        """Every lock a guest of these rooms opens: the rooms' doors (in directory order), then common areas with
+        guest access."""
         wanted = set(rooms)
-        doors = [self.ref(lock) for lock in self.locks if lock.room in wanted]
-        areas = [self.ref(lock) for lock in self.locks if lock.area is not None and lock.guest_access]
-        return doors + areas
+        doors = sorted((at, lock) for room in wanted for at, lock in self._index().doors_by_room.get(room, ()))
+        return [self.ref(lock) for _, lock in doors] + [self.ref(lock) for lock in self._index().guest_areas]
 
     def unknown_rooms(self, rooms: tuple[str, ...]) -> list[str]:
-        known = {lock.room for lock in self.locks}
-        return [room for room in rooms if room not in known]
+        return [room for room in rooms if room not in self._index().doors_by_room]
+
+    def _index(self) -> _RoomIndex:
+        # Built once per directory (a worker keeps it), so a stay costs its rooms' look-ups, not a scan of every lock;
+        # rebuilt when the locks are not the ones it was built from (model_copy copies it with the other attributes).
+        index = self.__dict__.get("_room_index")
+        if not isinstance(index, _RoomIndex) or index.locks is not self.locks:
+            index = _RoomIndex.of(self.locks)
+            self.__dict__["_room_index"] = index  # a cache, not a field: frozen, equality and dumps ignore it
+        return index
+
+
+@dataclass(frozen=True)
+class _RoomIndex:
+    locks: tuple[DirectoryLock, ...]
+    doors_by_room: dict[str | None, list[tuple[int, DirectoryLock]]]
+    guest_areas: list[DirectoryLock]
+
+    @classmethod
+    def of(cls, locks: tuple[DirectoryLock, ...]) -> _RoomIndex:
+        by_room: dict[str | None, list[tuple[int, DirectoryLock]]] = {}
+        for at, lock in enumerate(locks):
+            by_room.setdefault(lock.room, []).append((at, lock))
+        return cls(locks, by_room, [lock for lock in locks if lock.area is not None and lock.guest_access])
 
 
 class LockDirectory(Protocol):

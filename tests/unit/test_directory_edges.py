@@ -24,6 +24,23 @@ def test_a_stay_opens_its_door_and_the_guest_areas_only() -> None:
     assert [ref.lock_id for ref in DIRECTORY.locks_for_stay(("101",))] == ["door-101", "lobby"]
 
 
+def test_a_stay_of_several_rooms_opens_each_door_once_in_directory_order_then_the_guest_areas() -> None:
+    suite = DIRECTORY.model_copy(update={"locks": (
+        *DIRECTORY.locks, DirectoryLock(lock_id="door-101b", vendor="ttlock", vendor_lock_id="6", room="101"))})
+    opened = [ref.lock_id for ref in suite.locks_for_stay(("102", "101", "102"))]
+    assert opened == ["door-101", "door-102", "door-101b", "lobby"]
+    assert suite.unknown_rooms(("102", "999", "101")) == ["999"]
+    assert [ref.lock_id for ref in suite.locks_for_stay(("999", "102"))] == ["door-102", "lobby"]
+
+
+def test_the_room_index_is_built_once_per_directory_and_again_for_a_copy_with_other_locks() -> None:
+    index = DIRECTORY._index()
+    assert DIRECTORY._index() is index  # a stay costs its rooms' look-ups, not a scan of every lock
+    copy = DIRECTORY.model_copy(update={"locks": DIRECTORY.locks[:1]})
+    assert copy._index() is not index
+    assert copy._index() is copy._index()
+
+
 def test_every_lock_of_a_stay_carries_its_gateway_and_the_propertys_offline_fallback() -> None:
     refs = DIRECTORY.locks_for_stay(("101",))
     assert [(ref.gateway_id, ref.offline_fallback) for ref in refs] == [("gw-1", FALLBACK), ("gw-9", FALLBACK)]
