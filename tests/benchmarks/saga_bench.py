@@ -34,6 +34,12 @@ EVIDENCE = Path(__file__).resolve().parents[2] / "docs" / "evidence" / "saga-ben
 TARGETS = {"throughput_ratio": 0.7, "two_worker_scaling": 1.6, "p99_ratio": 2.0}  # issue 14's "done when"
 
 
+def _stopped(*_: object) -> None:
+    """A TERM (a timeout's) still stops the stack the bench started: once, so a second TERM cannot cut the stop."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(143)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backlog", type=int, default=2000, help="confirmations in the throughput backlog")
@@ -133,7 +139,7 @@ def targets(now: dict[str, float]) -> dict[str, bool]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's TERM still stops the stack it started
+    signal.signal(signal.SIGTERM, _stopped)
     run = asyncio.run(bench(args))
     met = targets(run["ratios"])
     for name, value in run["ratios"].items():

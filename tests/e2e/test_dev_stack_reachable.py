@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,9 +46,11 @@ def test_dlq_audit_and_master_key_commands_reach_a_kept_dev_stack_without_any_se
     with output.open("wb") as out:
         dev = subprocess.Popen([sys.executable, "-m", "app", "dev", "--keep", "--reservations", "10", "--seconds",
                                 "5"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    kept: Path | None = None
     try:
         wait_for(output, "the dev stack keeps running", dev, timeout_s=300)
         assert json.loads(state.read_text())["pid"] == dev.pid
+        kept = Path(json.loads(state.read_text())["root"])  # --keep keeps its logs and data: this test removes them
         terminal = output.read_text()
         noise = [line for line in terminal.splitlines()
                  if re.search(r"Traceback|Warning|WARNING|ERROR|retrying|Unclosed", line)]
@@ -88,6 +91,8 @@ def test_dlq_audit_and_master_key_commands_reach_a_kept_dev_stack_without_any_se
     finally:
         dev.send_signal(signal.SIGINT)
         dev.wait(timeout=120)
+        if kept is not None:
+            shutil.rmtree(kept, ignore_errors=True)
     assert not state.exists(), "the state file goes with the stack"
     gone = lis(env, "dev", "env")
     assert gone.returncode == 1
